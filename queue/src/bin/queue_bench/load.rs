@@ -1,0 +1,154 @@
+//! The steady-state load: producers enqueue one job per call for random users of random tenants
+//! while workers ack and lease; a bounded backlog keeps it a closed loop rather than a growing
+//! queue. Only the window after the warm-up is measured.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use rand::{Rng, SeedableRng};
+use tokio::sync::Semaphore;
+
+use crate::Args;
+use crate::redis_info::{RedisCost, RedisInfo};
+
+#[derive(Clone, Debug)]
+pub struct LoadSpec {
+    pub producers: usize,
+    pub workers: usize,
+    pub batch: usize,
+    pub tenants: usize,
+    pub users: usize,
+    pub seconds: f64,
+    pub warmup: f64,
+    pub backlog: usize,
+}
+
+impl From<&Args> for LoadSpec {
+    fn from(a: &Args) -> Self {
+        Self {
+            producers: a.producers.max(1),
+            workers: a.workers.max(1),
+            batch: a.batch.max(1),
+            tenants: a.tenants.max(1),
+            users: a.users.max(1),
+            seconds: a.seconds.max(0.1),
+            warmup: a.warmup.max(0.0),
+            backlog: a.backlog.max(1),
+        }
+    }
+}
+
+/// Something jobs go through: the fair queue or the FIFO baseline.
+#[async_trait]
+pub trait Target: Clone + Send + Sync + 'static {
+    type Held: Send;
+    async fn produce(&self, id: String, tenant: String, user: String) -> anyhow::Result<()>;
+    /// Finishes everything in `held`, takes the next jobs into it; returns how many finished.
+    async fn work(&self, held: &mut Vec<Self::Held>) -> anyhow::Result<usize>;
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct LoadReport {
+    pub jobs_per_s: f64,
+    pub p50_us: u64,
+    pub p99_us: u64,
+    pub redis: Option<RedisCost>,
+}
+
+pub async fn run<T: Target>(
+    target: T,
+    spec: &LoadSpec,
+    info: Option<&RedisInfo>,
+) -> anyhow::Result<LoadReport> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let measuring = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicU64::new(0));
+    let room = Arc::new(Semaphore::new(spec.backlog));
+    let mut tasks = Vec::new();
+    for p in 0..spec.producers {
+        let (target, stop, room, spec) = (target.clone(), stop.clone(), room.clone(), spec.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut rng = rand::rngs::SmallRng::seed_from_u64(p as u64);
+            let mut seq = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                let Ok(permit) = room.acquire().await else {
+                    break;
+                };
+                permit.forget();
+                seq += 1;
+                let t = rng.random_range(0..spec.tenants);
+                let u = rng.random_range(0..spec.users);
+                target
+                    .produce(
+                        format!("p{p}-{seq}"),
+                        format!("tenant-{t}"),
+                        format!("user-{u}"),
+                    )
+                    .await?;
+            }
+            anyhow::Ok(Vec::new())
+        }));
+    }
+    for _ in 0..spec.workers {
+        let (target, stop, room, done, measuring) = (
+            target.clone(),
+            stop.clone(),
+            room.clone(),
+            done.clone(),
+            measuring.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut held = Vec::new();
+            let mut samples: Vec<u32> = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                let t0 = Instant::now();
+                let n = target.work(&mut held).await?;
+                if measuring.load(Ordering::Relaxed) {
+                    samples.push(u32::try_from(t0.elapsed().as_micros()).unwrap_or(u32::MAX));
+                }
+                done.fetch_add(n as u64, Ordering::Relaxed);
+                room.add_permits(n);
+            }
+            anyhow::Ok(samples)
+        }));
+    }
+
+    tokio::time::sleep(Duration::from_secs_f64(spec.warmup)).await;
+    let before = match info {
+        Some(i) => Some(i.snapshot().await?),
+        None => None,
+    };
+    let done0 = done.load(Ordering::Relaxed);
+    let t0 = Instant::now();
+    measuring.store(true, Ordering::Relaxed);
+    tokio::time::sleep(Duration::from_secs_f64(spec.seconds)).await;
+    measuring.store(false, Ordering::Relaxed);
+    let jobs = done.load(Ordering::Relaxed) - done0;
+    let elapsed = t0.elapsed().as_secs_f64();
+    let after = match info {
+        Some(i) => Some(i.snapshot().await?),
+        None => None,
+    };
+    stop.store(true, Ordering::Relaxed);
+    room.close();
+
+    let mut samples = Vec::new();
+    for t in tasks {
+        samples.extend(t.await??);
+    }
+    samples.sort_unstable();
+    let pct = |p: f64| {
+        samples
+            .get(((samples.len() as f64 * p) as usize).min(samples.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0)
+    };
+    Ok(LoadReport {
+        jobs_per_s: jobs as f64 / elapsed,
+        p50_us: u64::from(pct(0.50)),
+        p99_us: u64::from(pct(0.99)),
+        redis: before.zip(after).map(|(b, a)| a.cost_since(&b, jobs)),
+    })
+}

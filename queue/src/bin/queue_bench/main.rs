@@ -1,0 +1,203 @@
+//! queue-bench: throughput, lease latency, Redis cost per job and fairness of the fair queue,
+//! against memory and Redis, with a plain Redis list (FIFO) as the baseline.
+//!
+//! `cargo run --release -p switchboard-queue --bin queue-bench -- --fifo`
+//! The last line is machine-readable: `key=value ...`.
+
+mod flood;
+mod load;
+mod redis_info;
+mod targets;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Parser;
+use switchboard_queue::core::QueueSettings;
+use switchboard_queue::{MemoryQueue, Queue, RedisQueue, RedisQueueConfig};
+
+use crate::load::{LoadReport, LoadSpec};
+use crate::redis_info::RedisInfo;
+use crate::targets::{FifoTarget, QueueTarget};
+
+#[derive(Parser, Debug, Clone)]
+#[command(about = "Measure switchboard's fair queue against memory, Redis and a FIFO baseline")]
+pub struct Args {
+    /// Which backends to measure.
+    #[arg(long, value_enum, default_value_t = Backends::Both)]
+    backend: Backends,
+    /// Redis to measure against (should be otherwise idle: stats are server-wide deltas).
+    #[arg(long, env = "REDIS_URL", default_value = "redis://127.0.0.1:6379")]
+    redis_url: String,
+    /// Tasks enqueueing jobs, one call per job.
+    #[arg(long, default_value_t = 8)]
+    producers: usize,
+    /// Tasks leasing and acking jobs.
+    #[arg(long, default_value_t = 8)]
+    workers: usize,
+    /// Jobs a worker acks and leases per call.
+    #[arg(long, default_value_t = 8)]
+    batch: usize,
+    #[arg(long, default_value_t = 1000)]
+    tenants: usize,
+    #[arg(long, default_value_t = 20)]
+    users: usize,
+    /// Seconds measured, after the warm-up.
+    #[arg(long, default_value_t = 10.0)]
+    seconds: f64,
+    #[arg(long, default_value_t = 2.0)]
+    warmup: f64,
+    /// Jobs in the system at most (producers wait for acks beyond this): a steady state, not a
+    /// growing backlog.
+    #[arg(long, default_value_t = 20_000)]
+    backlog: usize,
+    /// Also run the FIFO baseline (plain LPUSH / RPOP list) with the same workers.
+    #[arg(long)]
+    fifo: bool,
+    /// Flood jobs in the fairness scenario (0 skips it).
+    #[arg(long, default_value_t = 10_000)]
+    flood: usize,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Backends {
+    Memory,
+    Redis,
+    Both,
+}
+
+fn settings() -> QueueSettings {
+    // Short tombstones: a long benchmark must not fill Redis with finished ids.
+    QueueSettings {
+        tombstone_ttl_ms: 30_000,
+        ..QueueSettings::default()
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let spec = LoadSpec::from(&args);
+    let mut kv: Vec<(String, String)> = Vec::new();
+    println!(
+        "queue-bench: {} producers, {} workers (batch {}), {} tenants x {} users, {}s after {}s warm-up, backlog {}",
+        args.producers,
+        args.workers,
+        args.batch,
+        args.tenants,
+        args.users,
+        args.seconds,
+        args.warmup,
+        args.backlog
+    );
+
+    if args.backend != Backends::Redis {
+        let q: Arc<dyn Queue> = Arc::new(MemoryQueue::new(settings()));
+        let r = load::run(QueueTarget::new(q.clone(), spec.batch), &spec, None).await?;
+        print_report("memory", &r);
+        kv.push(("memory_jobs_per_s".into(), format!("{:.0}", r.jobs_per_s)));
+        kv.push(("memory_lease_p99_us".into(), r.p99_us.to_string()));
+        if args.flood > 0 {
+            let f = flood::run(
+                &(Arc::new(MemoryQueue::new(settings())) as Arc<dyn Queue>),
+                args.flood,
+            )
+            .await?;
+            println!(
+                "memory flood: worst light position {} (bound {}), flood jobs ahead at most {}",
+                f.worst_position, f.bound, f.worst_flood_ahead
+            );
+            kv.push((
+                "memory_flood_worst_position".into(),
+                f.worst_position.to_string(),
+            ));
+        }
+    }
+
+    if args.backend != Backends::Memory {
+        let info = RedisInfo::connect(&args.redis_url)
+            .await
+            .context("connecting to Redis for INFO")?;
+        let ns = format!("bench-{:08x}", rand::random::<u32>());
+        let q = Arc::new(
+            RedisQueue::connect(RedisQueueConfig::new(&args.redis_url, &ns), settings()).await?,
+        );
+        let r = load::run(QueueTarget::new(q.clone(), spec.batch), &spec, Some(&info)).await?;
+        print_report("redis", &r);
+        let rs = r.redis.clone().unwrap_or_default();
+        kv.push(("redis_jobs_per_s".into(), format!("{:.0}", r.jobs_per_s)));
+        kv.push(("redis_lease_p50_us".into(), r.p50_us.to_string()));
+        kv.push(("redis_lease_p99_us".into(), r.p99_us.to_string()));
+        kv.push((
+            "redis_calls_per_job".into(),
+            format!("{:.3}", rs.calls_per_job),
+        ));
+        kv.push((
+            "redis_cmds_per_job".into(),
+            format!("{:.1}", rs.cmds_per_job),
+        ));
+        kv.push((
+            "redis_cpu_us_per_job".into(),
+            format!("{:.1}", rs.cpu_us_per_job),
+        ));
+        if args.fifo {
+            let fifo = FifoTarget::connect(&args.redis_url, &format!("{ns}:fifo")).await?;
+            let f = load::run(fifo.clone(), &spec, Some(&info)).await?;
+            print_report("fifo", &f);
+            let fs = f.redis.clone().unwrap_or_default();
+            kv.push(("fifo_jobs_per_s".into(), format!("{:.0}", f.jobs_per_s)));
+            kv.push((
+                "fifo_calls_per_job".into(),
+                format!("{:.3}", fs.calls_per_job),
+            ));
+            kv.push((
+                "fifo_cpu_us_per_job".into(),
+                format!("{:.1}", fs.cpu_us_per_job),
+            ));
+            let ratio = r.jobs_per_s / f.jobs_per_s.max(1.0);
+            println!("fair queue vs FIFO: {ratio:.2}x the jobs/s");
+            kv.push(("ratio_vs_fifo".into(), format!("{ratio:.2}")));
+            fifo.cleanup().await;
+        }
+        if args.flood > 0 {
+            let fq: Arc<dyn Queue> = Arc::new(
+                RedisQueue::connect(
+                    RedisQueueConfig::new(&args.redis_url, format!("{ns}-flood")),
+                    settings(),
+                )
+                .await?,
+            );
+            let f = flood::run(&fq, args.flood).await?;
+            println!(
+                "redis flood: worst light position {} (bound {}), flood jobs ahead at most {}",
+                f.worst_position, f.bound, f.worst_flood_ahead
+            );
+            kv.push(("flood_worst_position".into(), f.worst_position.to_string()));
+            kv.push(("flood_bound".into(), f.bound.to_string()));
+            kv.push(("flood_fifo_position".into(), f.fifo_position.to_string()));
+        }
+        info.delete_namespace(&ns).await;
+    }
+
+    let line: Vec<String> = kv.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    println!("{}", line.join(" "));
+    Ok(())
+}
+
+fn print_report(name: &str, r: &LoadReport) {
+    print!(
+        "{name:>6}: {:>8.0} jobs/s end to end, lease p50 {} us, p99 {} us",
+        r.jobs_per_s, r.p50_us, r.p99_us
+    );
+    match &r.redis {
+        Some(s) => println!(
+            ", {:.3} Redis calls/job ({:.1} commands incl. inside scripts), {:.1} us Redis CPU/job",
+            s.calls_per_job, s.cmds_per_job, s.cpu_us_per_job
+        ),
+        None => println!(),
+    }
+}
+
+/// How long to wait for a lease when the queue looks empty.
+pub const IDLE_WAIT: Duration = Duration::from_millis(50);

@@ -1,0 +1,151 @@
+//! Resolving the outside services: `[providers.*]` (AI APIs and their priced models) and
+//! `[platforms]` (Telegram bots, Discord), with secrets read from the variables they name.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::checks::{Cx, TimeUnit};
+use super::env::Env;
+use super::parse::Entries;
+use super::path::KeyPath;
+use super::raw::{RawDiscord, RawProvider, RawProviderKind, RawTelegramBot};
+use super::types::{
+    DiscordConfig, ModelPrice, Platforms, Provider, ProviderKind, TelegramBot, Tenant,
+};
+
+pub(crate) fn providers(
+    cx: &mut Cx<'_>,
+    entries: &Entries<RawProvider>,
+    env: &Env,
+) -> BTreeMap<String, Provider> {
+    let mut out = BTreeMap::new();
+    for e in &entries.items {
+        let raw = &e.raw;
+        let p = |k: &str| e.path.key(k);
+        cx.slug(&e.path, &e.name, 64);
+        let (kind, default_url) = match raw.kind {
+            RawProviderKind::OpenAi => (ProviderKind::OpenAi, "https://api.openai.com/v1"),
+            RawProviderKind::Anthropic => (ProviderKind::Anthropic, "https://api.anthropic.com/v1"),
+        };
+        let base_url = match &raw.base_url {
+            Some(url) => {
+                cx.http_url(&p("base_url"), url);
+                url.trim_end_matches('/').to_owned()
+            }
+            None => default_url.to_owned(),
+        };
+        if let Some(var) = &raw.api_key_env {
+            cx.env_name(&p("api_key_env"), var);
+        }
+        let mut models = BTreeMap::new();
+        for (model, price) in &raw.models {
+            let at = p("models").key(model);
+            if model.trim().is_empty() || model.chars().any(char::is_control) || model.len() > 200 {
+                cx.err(
+                    &at,
+                    "a model name must be 1 to 200 characters without control characters",
+                );
+            }
+            let price = ModelPrice {
+                input_per_million: cx.usd(&at.key("input_per_million"), price.input_per_million),
+                output_per_million: cx.usd(&at.key("output_per_million"), price.output_per_million),
+            };
+            models.insert(model.clone(), price);
+        }
+        let provider = Provider {
+            name: e.name.clone(),
+            kind,
+            base_url,
+            api_key: raw.api_key_env.as_deref().and_then(|v| env.secret(v)),
+            api_key_env: raw.api_key_env.clone(),
+            timeout: cx.duration(&p("timeout_secs"), raw.timeout_secs, TimeUnit::Secs),
+            max_tokens: cx.range(&p("max_tokens"), raw.max_tokens, 1, 1_000_000),
+            attempts: cx.range(&p("attempts"), raw.attempts, 1, 10),
+            models,
+        };
+        out.insert(e.name.clone(), provider);
+    }
+    out
+}
+
+/// `tenants`: the named tenants, when all loaded (else bot tenants are not checked).
+pub(crate) fn platforms(
+    cx: &mut Cx<'_>,
+    telegram: &Entries<RawTelegramBot>,
+    discord: Option<&RawDiscord>,
+    env: &Env,
+    tenants: Option<&BTreeMap<String, Tenant>>,
+) -> Platforms {
+    let mut bots = Vec::new();
+    let mut names = BTreeMap::new();
+    let mut token_vars = BTreeMap::new();
+    for e in &telegram.items {
+        let raw = &e.raw;
+        let p = |k: &str| e.path.key(k);
+        cx.slug(&p("name"), &raw.name, 32);
+        if let Some(prev) = names.insert(raw.name.as_str(), e.path.to_string()) {
+            cx.err(
+                &p("name"),
+                format!(
+                    "bot {:?} is already defined by {prev}; names must be unique",
+                    raw.name
+                ),
+            );
+        }
+        cx.env_name(&p("token_env"), &raw.token_env);
+        if let Some(prev) = token_vars.insert(raw.token_env.as_str(), raw.name.as_str()) {
+            cx.err(
+                &p("token_env"),
+                format!(
+                    "{:?} is already the token of bot {prev:?}; each bot needs its own token",
+                    raw.token_env
+                ),
+            );
+        }
+        cx.http_url(&p("api_url"), &raw.api_url);
+        if let (Some(tenant), Some(known)) = (&raw.tenant, tenants)
+            && !known.contains_key(tenant)
+        {
+            let list: BTreeSet<_> = known.keys().map(String::as_str).collect();
+            let list: Vec<_> = list.into_iter().collect();
+            cx.err(
+                &p("tenant"),
+                format!(
+                    "no tenant named {tenant:?}; [[tenants]] defines: {}",
+                    list.join(", ")
+                ),
+            );
+        }
+        bots.push(TelegramBot {
+            name: raw.name.clone(),
+            token: env.secret(&raw.token_env),
+            token_env: raw.token_env.clone(),
+            api_url: raw.api_url.trim_end_matches('/').to_owned(),
+            tenant: raw.tenant.clone(),
+        });
+    }
+    let discord = discord.map(|raw| {
+        let p = |k: &str| KeyPath::of(&["platforms", "discord", k]);
+        cx.env_name(&p("token_env"), &raw.token_env);
+        if let Some(base) = &raw.api_base {
+            cx.http_url(&p("api_base"), base);
+        }
+        DiscordConfig {
+            token: env.secret(&raw.token_env),
+            token_env: raw.token_env.clone(),
+            api_base: raw
+                .api_base
+                .as_ref()
+                .map(|b| b.trim_end_matches('/').to_owned()),
+            webhooks_per_channel: cx.range(
+                &p("webhooks_per_channel"),
+                raw.webhooks_per_channel,
+                1,
+                15,
+            ),
+        }
+    });
+    Platforms {
+        telegram: bots,
+        discord,
+    }
+}

@@ -1,0 +1,27 @@
+//! switchboard: the application library behind the `switchboard` binary.
+//!
+//! Inbound messages from the platforms go through [`ingress`] (routing, admission, enqueue) onto
+//! the fair queue (`switchboard-queue`); [`worker`]s take them in fair order, call the AI within
+//! each user's breaker, store history and usage, and deliver through the platform. [`app`] wires
+//! it together; [`sim`] runs it all on a simulated platform.
+
+pub mod admission;
+pub mod ai;
+pub mod app;
+pub mod choice;
+pub mod commands;
+pub mod config;
+pub mod defaults;
+pub mod heartbeat;
+pub mod ingress;
+pub mod journal_queue;
+pub mod observe;
+pub mod router;
+pub mod services;
+pub mod sim;
+pub mod store;
+pub mod tuning;
+pub mod worker;
+
+pub use switchboard_platforms as platforms;
+pub use switchboard_queue as queue;

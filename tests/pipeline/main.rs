@@ -1,0 +1,47 @@
+//! End-to-end tests of the pipeline: ingress, admission, the queue, workers with breakers, the AI
+//! client against the in-process AI server, storage, delivery. Every case runs on the embedded mode
+//! (SQLite) and on Redis (`REDIS_URL`; skipped with a message when unreachable, failing under
+//! `CI=true`).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod access;
+mod cases;
+mod restart;
+mod support;
+
+macro_rules! both_modes {
+    ($($module:ident :: $name:ident),* $(,)?) => {
+        mod embedded {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    crate::$module::$name(crate::support::Mode::Embedded).await;
+                }
+            )*
+        }
+        mod redis {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if crate::support::redis_or_skip(stringify!($name)) {
+                        crate::$module::$name(crate::support::Mode::Redis).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+both_modes!(
+    cases::a_flood_does_not_delay_light_users,
+    cases::failures_open_only_that_users_breaker,
+    cases::quotas_refuse_clearly_and_enqueue_nothing,
+    cases::a_full_backlog_refuses_more,
+    cases::provider_rate_limits_delay_only_that_provider,
+    cases::coalescing_answers_waiting_messages_once,
+    cases::redelivered_messages_are_answered_once,
+    cases::replies_carry_the_personality_and_users_are_registered,
+    restart::a_restart_loses_no_accepted_job,
+    access::access_rules_are_enforced_before_anything_is_queued,
+    access::rate_limits_are_shared_and_match_the_reference,
+);
