@@ -351,7 +351,8 @@ pub trait Store: Send + Sync + 'static {
         ))
     }
 
-    /// A cached value, if present and not expired at `now_ms`.
+    /// A cached value, if present and not expired at `now_ms` (expiry is compared with the given
+    /// time; backends may also drop entries on their own clock a while after it).
     #[allow(unused_variables)]
     async fn cache_get(&self, key: &str, now_ms: u64) -> StoreResult<Option<String>> {
         Err(StoreError::Unavailable(
@@ -364,8 +365,8 @@ pub trait Store: Send + Sync + 'static {
             "CONTRACT-DEFAULT: not implemented on this backend yet".into(),
         ))
     }
-    /// True for exactly one caller per `name` (across processes) until `expires_at_ms`; used for
-    /// "once per day" notices.
+    /// True for exactly one caller per `name` (across processes) until `expires_at_ms`, a
+    /// wall-clock time; used for "once per day" notices.
     #[allow(unused_variables)]
     async fn mark_once(&self, name: &str, expires_at_ms: u64) -> StoreResult<bool> {
         Err(StoreError::Unavailable(

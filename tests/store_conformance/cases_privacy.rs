@@ -1,7 +1,7 @@
 //! Privacy: a user's export holds all their data and none of anyone else's; forgetting a user
 //! leaves nothing of theirs in the backend and nothing of anyone else's is lost.
 
-use switchboard::store::{Role, Store, UsageScope, UserKey, day_of};
+use switchboard::store::{Heartbeat, Role, Store, UsageScope, UserKey, day_of};
 
 use crate::support::{Backend, DAY_MS, JAN_1_2025_MS as T0, conv, seen, usage, user};
 
@@ -45,6 +45,24 @@ async fn populate(s: &dyn Store, who: &UserKey, tag: &str) {
             .await
             .unwrap();
     }
+    s.add_note(who, &format!("{tag} likes tea"), T0)
+        .await
+        .unwrap();
+    s.set_heartbeat(
+        who,
+        Some(&Heartbeat {
+            enabled: true,
+            every_minutes: 120,
+            active: None,
+            tz: "UTC".into(),
+            target: format!("{{\"chat\":\"{tag}\"}}"),
+            personality: "pirate".into(),
+            place: "dm:1".into(),
+            next_run_ms: T0 + 7,
+        }),
+    )
+    .await
+    .unwrap();
     s.record_usage(&usage(who, T0, 10, 5, 0.5)).await.unwrap();
     s.record_usage(&usage(who, T0 + 40 * DAY_MS, 20, 5, 0.25))
         .await
@@ -90,6 +108,13 @@ pub async fn export_holds_record_settings_conversations_and_usage(b: Backend) {
         ["2025-01", "2025-02"]
     );
     assert_eq!(months[1]["output_tokens"], 5);
+
+    assert_eq!(e["notes"][0]["text"], "alice likes tea");
+    assert_eq!(e["heartbeat"]["every_minutes"], 120);
+    let records = e["usage"]["records"].as_array().unwrap();
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[0]["at_ms"], T0);
+    assert_eq!(records[0]["kind"], "reply");
 
     let text = e.to_string();
     assert!(
@@ -148,6 +173,21 @@ pub async fn forget_user_leaves_nothing_and_spares_others(b: Backend) {
         0
     );
     assert_eq!(s.outcome("job-alice-dm:1").await.unwrap(), None);
+    assert!(s.notes(&alice).await.unwrap().is_empty());
+    assert_eq!(s.heartbeat(&alice).await.unwrap(), None);
+    assert!(
+        s.claim_due_heartbeats(T0 + 10, 1, 10)
+            .await
+            .unwrap()
+            .iter()
+            .all(|d| d.user != alice)
+    );
+    assert!(
+        s.usage_records(UsageScope::User(&alice), 0, u64::MAX, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let listed = s.users(None, None, 10).await.unwrap();
     assert_eq!(listed.iter().map(|r| &r.key).collect::<Vec<_>>(), [&bob]);
     let report = s.usage_by_user(None, from, to).await.unwrap();

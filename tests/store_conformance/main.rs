@@ -7,9 +7,13 @@
 
 mod support;
 
+mod cases_cache;
 mod cases_conversations;
+mod cases_heartbeats;
+mod cases_notes;
 mod cases_outcomes;
 mod cases_privacy;
+mod cases_records;
 mod cases_usage;
 mod cases_users;
 mod sqlite_only;
@@ -58,4 +62,14 @@ conformance!(
     cases_outcomes::outcomes_save_mark_sent_and_prune,
     cases_privacy::export_holds_record_settings_conversations_and_usage,
     cases_privacy::forget_user_leaves_nothing_and_spares_others,
+    cases_notes::notes_add_list_and_clear_in_order,
+    cases_notes::notes_are_bounded_dropping_the_oldest,
+    cases_notes::bad_notes_are_refused,
+    cases_heartbeats::schedules_set_read_and_delete,
+    cases_heartbeats::only_enabled_due_schedules_are_claimed_earliest_first,
+    cases_heartbeats::concurrent_claimers_never_share_a_schedule,
+    cases_cache::cache_values_expire_and_overwrite,
+    cases_cache::once_marks_are_won_exactly_once,
+    cases_records::records_list_by_scope_and_range_newest_first,
+    cases_records::pruning_records_keeps_the_aggregates,
 );
