@@ -6,6 +6,7 @@
 
 mod access;
 mod cases;
+mod commands;
 mod restart;
 mod support;
 
@@ -44,4 +45,8 @@ both_modes!(
     restart::a_restart_loses_no_accepted_job,
     access::access_rules_are_enforced_before_anything_is_queued,
     access::rate_limits_are_shared_and_match_the_reference,
+    commands::every_command_answers_and_bad_arguments_are_explained,
+    commands::nobody_reaches_anyone_elses_data,
+    commands::forget_leaves_nothing_of_the_user_in_the_store,
+    commands::registration_and_admin_commands,
 );

@@ -20,6 +20,9 @@ use switchboard::platforms::{
 use switchboard::queue::SystemClock;
 use switchboard::sim::ai_server::FakeAi;
 
+#[path = "../common/remnants.rs"]
+mod remnants;
+
 pub const BOT: &str = "test";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -184,6 +187,19 @@ impl Drop for Place {
 }
 
 impl Place {
+    /// Every stored cell, key or value of the store that contains `needle`.
+    pub async fn remnants(&self, needle: &str) -> Vec<String> {
+        match self {
+            Place::Dir(d) => {
+                remnants::sqlite_remnants(&d.path().join("switchboard.sqlite"), needle)
+            }
+            Place::Redis(ns) => {
+                let client = redis::Client::open(redis_url().as_str()).unwrap();
+                remnants::redis_remnants(&client, &format!("sb:{ns}:"), needle).await
+            }
+        }
+    }
+
     pub fn new(mode: Mode) -> Place {
         match mode {
             Mode::Embedded => Place::Dir(tempfile::tempdir().unwrap()),
