@@ -18,13 +18,14 @@ use tokio_util::sync::CancellationToken;
 use crate::admission::{Admission, LocalLimiter, RateLimiter, RedisLimiter};
 use crate::ai::AiClient;
 use crate::config::{Config, Storage};
+use crate::heartbeat;
 use crate::ingress::{self, Handled, IngressError};
 use crate::journal_queue::JournaledQueue;
 use crate::observe::{NoObserver, Observer};
 use crate::services::Services;
 use crate::store::{RedisStore, SqliteStore, Store, StoreError};
 use crate::tuning::Tuning;
-use crate::worker::{Breakers, Cooldowns, Typing, WorkerPool};
+use crate::worker::{Breakers, Cooldowns, ResponseCache, Typing, WorkerPool};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -153,6 +154,7 @@ pub async fn start(cfg: Config, opts: StartOptions) -> Result<Runtime, AppError>
         breakers: Mutex::new(Breakers::default()),
         cooldowns: Cooldowns::default(),
         typing: Typing::default(),
+        cache: ResponseCache::default(),
         tuning,
         observer: opts.observer,
         clock: opts.clock,
@@ -166,6 +168,9 @@ pub async fn start(cfg: Config, opts: StartOptions) -> Result<Runtime, AppError>
         stop.clone().cancelled_owned(),
     ));
     background.spawn(housekeeping(svc.clone(), stop.clone()));
+    if svc.config().heartbeats.enabled {
+        background.spawn(heartbeat::scheduler::run(svc.clone(), stop.clone()));
+    }
     Ok(Runtime {
         svc,
         workers,
@@ -174,7 +179,10 @@ pub async fn start(cfg: Config, opts: StartOptions) -> Result<Runtime, AppError>
     })
 }
 
-/// Periodic pruning of in-memory state and old job outcomes.
+/// Per-request usage records are kept this long (the daily and monthly aggregates forever).
+const USAGE_RECORDS_KEPT_MS: u64 = 400 * 86_400_000;
+
+/// Periodic pruning of in-memory state, old job outcomes and old usage records.
 async fn housekeeping(svc: Arc<Services>, stop: CancellationToken) {
     let mut tick = tokio::time::interval(Duration::from_secs(60));
     loop {
@@ -190,6 +198,13 @@ async fn housekeeping(svc: Arc<Services>, stop: CancellationToken) {
         let keep = cfg.queue.tombstone.as_millis() as u64;
         if let Err(e) = svc.store.prune_outcomes(now.saturating_sub(keep)).await {
             tracing::warn!(error = %e, "could not prune old job outcomes");
+        }
+        if let Err(e) = svc
+            .store
+            .prune_usage_records(now.saturating_sub(USAGE_RECORDS_KEPT_MS))
+            .await
+        {
+            tracing::warn!(error = %e, "could not prune old usage records");
         }
     }
 }

@@ -19,6 +19,11 @@ pub trait Observer: Send + Sync + 'static {
     fn breaker_opened(&self, _tenant: &str, _user: &str) {}
     /// The AI was called (whatever the outcome).
     fn ai_called(&self, _provider: &str, _model: &str, _ok: bool, _latency: Duration) {}
+    /// A personality with a response cache was asked something: answered from the cache (`hit`)
+    /// or by the AI.
+    fn cache(&self, _personality: &str, _hit: bool) {}
+    /// A heartbeat check-in ran: `sent` false when the personality chose to say nothing.
+    fn heartbeat(&self, _tenant: &str, _sent: bool) {}
     /// A delivery failed (`kind`: rate_limited, blocked, channel_gone, forbidden, rejected, transient).
     fn delivery_failed(&self, _kind: &str) {}
 }

@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::observe::Observer;
 use crate::store::Store;
 use crate::tuning::Tuning;
-use crate::worker::{Breakers, Cooldowns, Typing};
+use crate::worker::{Breakers, Cooldowns, ResponseCache, Typing};
 
 /// The current configuration; replaced whole on reload, read by every job.
 pub type LiveConfig = Arc<ArcSwap<Config>>;
@@ -32,6 +32,8 @@ pub struct Services {
     pub breakers: Mutex<Breakers>,
     pub cooldowns: Cooldowns,
     pub typing: Typing,
+    /// The in-process front of the response cache (personalities with `cache_ttl`).
+    pub cache: ResponseCache,
     /// Which tenants and users already carry their configured weights and caps in the queue.
     pub tuning: Tuning,
     pub observer: Arc<dyn Observer>,

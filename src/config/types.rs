@@ -221,6 +221,15 @@ pub struct Tenant {
 }
 
 impl Tenants {
+    /// A tenant by name (a job carries only the name): the configured one, or an automatic one
+    /// with the defaults, as [`Tenants::resolve`] would have made it.
+    pub fn by_name(&self, name: &str) -> Tenant {
+        self.named.get(name).cloned().unwrap_or_else(|| Tenant {
+            name: name.to_owned(),
+            ..self.defaults.clone()
+        })
+    }
+
     /// The tenant for a scope key: the first matching rule's, or an automatic one named by the key.
     pub fn resolve(&self, scope_key: &str) -> Tenant {
         self.rules

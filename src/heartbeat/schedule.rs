@@ -61,6 +61,13 @@ impl Rules {
             Some(w) => next_inside(w, self.tz, candidate),
         }
     }
+
+    /// True if check-ins may go out at `at_ms` (inside the active hours, or no hours are set): a
+    /// check-in found due late, outside them, waits for the next run instead.
+    pub fn active_at(&self, at_ms: u64) -> bool {
+        self.window
+            .is_none_or(|w| next_inside(w, self.tz, at_ms) == at_ms)
+    }
 }
 
 /// `at_ms` if it is inside the window in `tz`, else the next window start after it.

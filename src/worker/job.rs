@@ -14,6 +14,8 @@ pub const JOB_VERSION: u32 = 1;
 pub enum JobKind {
     /// Answer a user's message.
     Reply,
+    /// A scheduled check-in: the personality writes first (or, choosing silence, not at all).
+    Heartbeat,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,9 +5,13 @@
 
 mod breaker;
 mod cooldown;
+mod cost_alert;
+mod generate;
 mod job;
 mod process;
 mod prompt;
+pub mod response_cache;
+mod settle;
 mod typing;
 
 use std::collections::HashMap;
@@ -18,7 +22,8 @@ pub use breaker::{Allow, Breaker, BreakerState, Breakers};
 pub use cooldown::Cooldowns;
 pub use job::{ChatJob, JOB_VERSION, JobKind, PayloadError};
 pub use process::Finish;
-pub use prompt::{Prompt, build as build_prompt, with_attachments};
+pub use prompt::{Prompt, build as build_prompt, system_with_notes, with_attachments};
+pub use response_cache::ResponseCache;
 use switchboard_queue::core::{Ack, Lease, Nack};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;

@@ -3,7 +3,7 @@
 //! up to this job's message). Pure.
 
 use crate::ai::{ChatMessage, Role};
-use crate::store::StoredMessage;
+use crate::store::{Note, StoredMessage};
 
 /// The messages to send and the last user message they answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -77,6 +77,35 @@ pub fn with_attachments(text: &str, files: &[(String, String)]) -> String {
             out.push_str("\n\n");
         }
         out.push_str(&format!("[Attached file: {name}]\n{content}"));
+    }
+    out
+}
+
+/// Notes put in a prompt at most (the newest), and characters of notes at most.
+const PROMPT_NOTES: usize = 50;
+const PROMPT_NOTES_CHARS: usize = 8_000;
+
+/// The personality's system prompt with the user's notes after it (newest kept when they do not
+/// all fit), so every personality remembers what the user asked to be remembered.
+pub fn system_with_notes(system: &str, notes: &[Note]) -> String {
+    if notes.is_empty() {
+        return system.to_owned();
+    }
+    let mut kept: Vec<&str> = Vec::new();
+    let mut chars = 0;
+    for n in notes.iter().rev().take(PROMPT_NOTES) {
+        chars += n.text.chars().count();
+        if chars > PROMPT_NOTES_CHARS && !kept.is_empty() {
+            break;
+        }
+        kept.push(n.text.as_str());
+    }
+    kept.reverse();
+    let mut out = system.trim_end().to_owned();
+    out.push_str("\n\nNotes the user asked you to remember about them:");
+    for n in kept {
+        out.push_str("\n- ");
+        out.push_str(&n.replace('\n', " "));
     }
     out
 }
@@ -176,6 +205,34 @@ mod tests {
         assert_eq!(
             with_attachments("", &[("a.txt".into(), "x".into())]),
             "[Attached file: a.txt]\nx"
+        );
+    }
+
+    #[test]
+    fn notes_follow_the_system_prompt_newest_kept_when_too_many() {
+        assert_eq!(system_with_notes("Be kind.", &[]), "Be kind.");
+        let note = |i: usize, text: &str| Note {
+            at_ms: i as u64,
+            text: text.into(),
+        };
+        let s = system_with_notes(
+            "Be kind.\n",
+            &[note(1, "vegetarian"), note(2, "cat: Léon\nis grey")],
+        );
+        assert_eq!(
+            s,
+            "Be kind.\n\nNotes the user asked you to remember about them:\n- vegetarian\n- cat: Léon is grey"
+        );
+        let many: Vec<Note> = (0..300).map(|i| note(i, &format!("note {i}"))).collect();
+        let s = system_with_notes("S", &many);
+        assert!(s.ends_with("- note 299"));
+        assert!(s.contains("- note 250") && !s.contains("- note 249\n"));
+        let huge: Vec<Note> = (0..3).map(|i| note(i, &"x".repeat(5_000))).collect();
+        let s = system_with_notes("S", &huge);
+        assert_eq!(
+            s.matches("- x").count(),
+            1,
+            "the newest note is kept even alone over the cap"
         );
     }
 }

@@ -12,10 +12,10 @@ use switchboard::store::{UserKey, UserStatus};
 use crate::support::{Harness, Mode, Place, config, start};
 
 /// Message numbers, unique per test (message ids must not repeat, or they are redeliveries).
-static N: AtomicUsize = AtomicUsize::new(10_000);
+pub static N: AtomicUsize = AtomicUsize::new(10_000);
 
 /// Sends `text` as `user` of `tenant` in their private chat and returns what they were answered.
-async fn ask(h: &Harness, tenant: &str, user: &str, text: &str) -> String {
+pub async fn ask(h: &Harness, tenant: &str, user: &str, text: &str) -> String {
     let before = h.platform.to_user(user).len();
     let handled = h
         .say(tenant, user, N.fetch_add(1, Ordering::Relaxed), text)
@@ -32,7 +32,7 @@ async fn ask(h: &Harness, tenant: &str, user: &str, text: &str) -> String {
 }
 
 /// Chats and waits for the answer.
-async fn chat(h: &Harness, tenant: &str, user: &str, text: &str) {
+pub async fn chat(h: &Harness, tenant: &str, user: &str, text: &str) {
     let done = h.answered(user);
     let handled = h
         .say(tenant, user, N.fetch_add(1, Ordering::Relaxed), text)
@@ -41,7 +41,7 @@ async fn chat(h: &Harness, tenant: &str, user: &str, text: &str) {
     h.until(10, "an answer", |h| h.answered(user) > done).await;
 }
 
-fn has(answer: &str, needle: &str) {
+pub fn has(answer: &str, needle: &str) {
     assert!(
         answer.contains(needle),
         "expected {needle:?} in the answer:\n{answer}"

@@ -7,6 +7,7 @@
 mod access;
 mod cases;
 mod commands;
+mod heartbeats;
 mod restart;
 mod support;
 
@@ -49,4 +50,14 @@ both_modes!(
     commands::nobody_reaches_anyone_elses_data,
     commands::forget_leaves_nothing_of_the_user_in_the_store,
     commands::registration_and_admin_commands,
+    heartbeats::heartbeats_fire_on_schedule_in_active_hours_through_the_queue,
+    heartbeats::a_silent_check_in_sends_nothing,
+    heartbeats::heartbeats_survive_a_restart,
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_two_schedulers_on_one_redis_never_double() {
+    if support::redis_or_skip("two_schedulers_on_one_redis_never_double") {
+        heartbeats::two_schedulers_on_one_redis_never_double().await;
+    }
+}

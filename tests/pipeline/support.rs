@@ -17,7 +17,7 @@ use switchboard::observe::Observer;
 use switchboard::platforms::{
     Author, Deliver, Delivered, DeliveryError, Inbound, Outbound, Platform, Scope, Target,
 };
-use switchboard::queue::SystemClock;
+use switchboard::queue::{Clock, SystemClock};
 use switchboard::sim::ai_server::FakeAi;
 
 #[path = "../common/remnants.rs"]
@@ -306,6 +306,11 @@ pub struct Harness {
 }
 
 pub async fn start(cfg: Config) -> Harness {
+    start_with(cfg, Arc::new(SystemClock)).await
+}
+
+/// Starts with the given clock (a `ManualClock` moves time for schedules).
+pub async fn start_with(cfg: Config, clock: Arc<dyn Clock>) -> Harness {
     let platform = Arc::new(Recorder::default());
     let events = Arc::new(Events::default());
     let delivers: HashMap<(Platform, String), Arc<dyn Deliver>> = HashMap::from([(
@@ -318,7 +323,7 @@ pub async fn start(cfg: Config) -> Harness {
             delivers,
             observer: events.clone(),
             queue: None,
-            clock: Arc::new(SystemClock),
+            clock,
         },
     )
     .await

@@ -140,3 +140,19 @@ fn time_zones_by_name_in_any_case() {
     assert_eq!(parse_tz("Mars/Olympus"), None);
     assert_eq!(parse_tz(""), None);
 }
+
+#[test]
+fn active_hours_are_checked_in_the_users_zone() {
+    let paris = parse_tz("Europe/Paris").unwrap();
+    let r = rules(60, Some("09:00-21:00"), paris);
+    assert!(r.active_at(local(paris, 2025, 1, 6, 9, 0)));
+    assert!(r.active_at(local(paris, 2025, 1, 6, 20, 59)));
+    assert!(!r.active_at(local(paris, 2025, 1, 6, 21, 30)));
+    // 08:30 UTC is 09:30 in Paris in winter.
+    assert!(r.active_at(utc(2025, 1, 6, 8, 30)));
+    assert!(!r.active_at(utc(2025, 1, 6, 7, 30)));
+    let night = rules(60, Some("22:00-06:00"), Tz::UTC);
+    assert!(night.active_at(utc(2025, 1, 6, 23, 0)) && night.active_at(utc(2025, 1, 6, 5, 0)));
+    assert!(!night.active_at(utc(2025, 1, 6, 12, 0)));
+    assert!(rules(60, None, Tz::UTC).active_at(utc(2025, 1, 6, 3, 0)));
+}
