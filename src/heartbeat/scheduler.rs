@@ -7,6 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use sha2::{Digest, Sha256};
 use switchboard_platforms::Target;
 use switchboard_queue::QueueError;
 use switchboard_queue::core::{Enqueued, NewJob};
@@ -91,15 +92,21 @@ pub async fn tick(svc: &Arc<Services>) -> Result<Tick, TickError> {
     }
 }
 
-/// The job id of a check-in: unique per user and due time (lengths keep ids unambiguous).
+/// The job id of a check-in: unique per user and due time, and naming no one (a silent check-in's
+/// outcome is kept a while under it, and must not identify a user who later asks to be forgotten).
 pub fn job_id(d: &DueHeartbeat) -> String {
-    format!(
-        "hb:{}:{}:{}:{}",
-        d.user.tenant.len(),
-        d.user.tenant,
-        d.user.user,
-        d.due_ms
-    )
+    let mut h = Sha256::new();
+    for part in [d.user.tenant.as_bytes(), d.user.user.as_bytes()] {
+        h.update((part.len() as u64).to_le_bytes());
+        h.update(part);
+    }
+    h.update(d.due_ms.to_le_bytes());
+    let digest = h.finalize();
+    let mut id = String::from("hb:");
+    for b in &digest[..16] {
+        id.push_str(&format!("{b:02x}"));
+    }
+    id
 }
 
 /// Queues one check-in; false if it is skipped.
@@ -172,4 +179,42 @@ async fn schedule_one(
         svc.observer.queued(&id, &tenant.name, &d.user.user);
     }
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Heartbeat, UserKey};
+
+    fn due(tenant: &str, user: &str, due_ms: u64) -> DueHeartbeat {
+        DueHeartbeat {
+            user: UserKey::new(tenant, user),
+            due_ms,
+            schedule: Heartbeat {
+                enabled: true,
+                every_minutes: 60,
+                active: None,
+                tz: "UTC".into(),
+                target: String::new(),
+                personality: "Aria".into(),
+                place: "42".into(),
+                next_run_ms: due_ms,
+            },
+        }
+    }
+
+    #[test]
+    fn job_ids_are_stable_distinct_and_name_no_one() {
+        let a = job_id(&due("acme", "telegram:42", 1_000));
+        assert_eq!(a, job_id(&due("acme", "telegram:42", 1_000)));
+        assert!(a.starts_with("hb:") && a.len() == 35);
+        for other in [
+            due("acme", "telegram:42", 1_001),
+            due("acme", "telegram:43", 1_000),
+            due("acme:", "telegram:42", 1_000),
+            due("acm", "etelegram:42", 1_000),
+        ] {
+            assert_ne!(a, job_id(&other));
+        }
+    }
 }
