@@ -175,6 +175,8 @@ async fn generate(
         messages: p.messages,
         max_tokens: None,
         user: lease.user.clone(),
+        // The worker does not keep what a model saves yet, so it offers no notes tool.
+        offer_notes: false,
     };
     let started = Instant::now();
     let res = svc.ai.complete(&req).await;
