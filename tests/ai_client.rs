@@ -67,6 +67,7 @@ fn request(user: &str) -> ChatRequest {
         ],
         max_tokens: None,
         user: user.into(),
+        offer_notes: false,
     }
 }
 

@@ -1,5 +1,7 @@
 //! [`AiClient`]: one completion call against a configured provider, in either wire format, with a
-//! timeout per attempt, retries for transient failures, and usage and cost on every answer.
+//! timeout per attempt, retries for transient failures, and usage and cost on every answer. A
+//! completion that offers notes may take two round trips: the model's `save_note` calls, then
+//! its answer once it has their results.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -7,10 +9,12 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use reqwest::StatusCode;
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
+use reqwest::header::HeaderMap;
 
+use super::endpoint::Endpoint;
 use super::estimate::{cost_of, estimate_usage};
-use super::wire::Answer;
+use super::note_tool;
+use super::wire::{Answer, Stage};
 use super::{anthropic, openai, retry};
 use crate::ai::{AiError, ChatRequest, ChatResponse, Usage};
 use crate::config::{Provider, ProviderKind};
@@ -24,15 +28,6 @@ pub struct AiClient {
     http: reqwest::Client,
     /// Configured providers by name, with their endpoint and headers prepared once.
     endpoints: BTreeMap<String, Endpoint>,
-}
-
-/// A provider ready to call.
-struct Endpoint {
-    provider: Provider,
-    /// `{base_url}/chat/completions` or `{base_url}/messages`.
-    url: String,
-    /// Authentication and version headers, or why the key cannot be sent.
-    headers: Result<HeaderMap, String>,
 }
 
 impl fmt::Debug for AiClient {
@@ -56,6 +51,8 @@ impl fmt::Debug for AiClient {
     }
 }
 
+/// Encodes a request in one wire format.
+type Encoder = fn(&ChatRequest, u32, Stage<'_>) -> Result<Vec<u8>, AiError>;
 /// Reads a successful answer body in one wire format.
 type Decoder = fn(&[u8]) -> Result<Answer, AiError>;
 
@@ -86,36 +83,84 @@ impl AiClient {
         Self { http, endpoints }
     }
 
-    /// Asks `req.provider` for a completion.
+    /// Asks `req.provider` for a completion. When the request offers notes and the model calls
+    /// `save_note`, one follow-up request carries the results and its answer is the text; calls
+    /// in that follow-up are not carried out.
     pub async fn complete(&self, req: &ChatRequest) -> Result<ChatResponse, AiError> {
         let endpoint = self
             .endpoints
             .get(&req.provider)
             .ok_or_else(|| AiError::UnknownProvider(req.provider.clone()))?;
-        let max_tokens = req.max_tokens.unwrap_or(endpoint.provider.max_tokens);
-        let (body, decode): (_, Decoder) = match endpoint.provider.kind {
-            ProviderKind::OpenAi => (openai::encode(req, max_tokens)?, openai::decode),
-            ProviderKind::Anthropic => (anthropic::encode(req, max_tokens)?, anthropic::decode),
+        let mut first = self.exchange(endpoint, req, Stage::First).await?;
+        let turn = first.tool_turn.take();
+        let argument_chars = turn.as_ref().map_or(0, |t| {
+            t.calls.iter().map(|c| chars(&c.arguments.to_text())).sum()
+        });
+        let mut usage = usage_of(req, &first, 0, chars(&first.text) + argument_chars);
+        let turn = match turn {
+            None => return Ok(self.response(req, first.text, first.model, usage, Vec::new())),
+            Some(turn) if req.offer_notes => turn,
+            // Calls to tools that were not offered are not answered; the text must stand alone.
+            Some(_) => {
+                let text = spoken(first.text, String::new())
+                    .inspect_err(|e| log_failure(&req.provider, &req.model, e))?;
+                return Ok(self.response(req, text, first.model, usage, Vec::new()));
+            }
         };
-        let answer = self
-            .send(endpoint, &req.model, body.into())
+        let round = note_tool::carry_out(turn);
+        tracing::debug!(
+            provider = %req.provider,
+            model = %req.model,
+            calls = round.results.len(),
+            notes = round.notes.len(),
+            "ai tool round"
+        );
+        let second = self
+            .exchange(endpoint, req, Stage::FollowUp(&round))
+            .await?;
+        let extra_input = chars(&first.text) + round.chars();
+        usage += usage_of(req, &second, extra_input, chars(&second.text));
+        let text = spoken(second.text, first.text)
+            .inspect_err(|e| log_failure(&req.provider, &req.model, e))?;
+        let model = second.model.or(first.model);
+        Ok(self.response(req, text, model, usage, round.notes))
+    }
+
+    /// One request of a completion at `stage`, with retries, decoded.
+    async fn exchange(
+        &self,
+        endpoint: &Endpoint,
+        req: &ChatRequest,
+        stage: Stage<'_>,
+    ) -> Result<Answer, AiError> {
+        let max_tokens = req.max_tokens.unwrap_or(endpoint.provider.max_tokens);
+        let (encode, decode): (Encoder, Decoder) = match endpoint.provider.kind {
+            ProviderKind::OpenAi => (openai::encode, openai::decode),
+            ProviderKind::Anthropic => (anthropic::encode, anthropic::decode),
+        };
+        let body = encode(req, max_tokens, stage)?;
+        self.send(endpoint, &req.model, body.into())
             .await
             .and_then(|body| decode(&body))
-            .inspect_err(|e| log_failure(&req.provider, &req.model, e))?;
-        let usage = match answer.usage {
-            Some((input_tokens, output_tokens)) => Usage {
-                input_tokens,
-                output_tokens,
-                estimated: false,
-            },
-            None => estimate_usage(req, &answer.text),
-        };
-        Ok(ChatResponse {
+            .inspect_err(|e| log_failure(&req.provider, &req.model, e))
+    }
+
+    /// The completion's response, priced.
+    fn response(
+        &self,
+        req: &ChatRequest,
+        text: String,
+        model: Option<String>,
+        usage: Usage,
+        notes: Vec<String>,
+    ) -> ChatResponse {
+        ChatResponse {
             cost_usd: self.cost(&req.provider, &req.model, &usage),
-            model: answer.model.unwrap_or_else(|| req.model.clone()),
-            text: answer.text,
+            model: model.unwrap_or_else(|| req.model.clone()),
+            text,
             usage,
-        })
+            notes,
+        }
     }
 
     /// USD for `usage` on provider/model from the price table (0.0 if unpriced or unknown).
@@ -246,19 +291,40 @@ impl AiClient {
     }
 }
 
-impl Endpoint {
-    fn new(provider: &Provider) -> Self {
-        let base = provider.base_url.trim_end_matches('/');
-        let path = match provider.kind {
-            ProviderKind::OpenAi => openai::PATH,
-            ProviderKind::Anthropic => anthropic::PATH,
-        };
-        Self {
-            url: format!("{base}/{path}"),
-            headers: auth_headers(provider),
-            provider: provider.clone(),
-        }
+/// The usage `answer` reports, or an estimate: the request plus `extra_input_chars` in,
+/// `output_chars` out.
+fn usage_of(
+    req: &ChatRequest,
+    answer: &Answer,
+    extra_input_chars: u64,
+    output_chars: u64,
+) -> Usage {
+    match answer.usage {
+        Some((input_tokens, output_tokens)) => Usage {
+            input_tokens,
+            output_tokens,
+            estimated: false,
+        },
+        None => estimate_usage(req, extra_input_chars, output_chars),
     }
+}
+
+/// The text to answer with after a tool turn: `text`, else `earlier` (what the model said
+/// along with its calls); a tool turn with no words at all is not an answer.
+fn spoken(text: String, earlier: String) -> Result<String, AiError> {
+    if !text.trim().is_empty() {
+        Ok(text)
+    } else if !earlier.trim().is_empty() {
+        Ok(earlier)
+    } else {
+        Err(AiError::Decode(
+            "the model called tools but gave no answer text".into(),
+        ))
+    }
+}
+
+fn chars(s: &str) -> u64 {
+    s.chars().count() as u64
 }
 
 /// One line per failed completion: routine rate limiting at info, the rest at warn.
@@ -270,43 +336,6 @@ fn log_failure(provider: &str, model: &str, error: &AiError) {
         }
         _ => tracing::warn!(provider, model, error = %error, "ai completion failed"),
     }
-}
-
-/// The headers every request to `provider` carries; the key is marked sensitive so no `Debug`
-/// of a request or header map shows it.
-fn auth_headers(provider: &Provider) -> Result<HeaderMap, String> {
-    let mut headers = HeaderMap::new();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    let bad_key = || {
-        format!(
-            "the API key of provider {} (from {}) is not a valid HTTP header value",
-            provider.name,
-            provider.api_key_env.as_deref().unwrap_or("config")
-        )
-    };
-    let key = provider.api_key.as_ref().map(|k| k.expose());
-    match provider.kind {
-        ProviderKind::OpenAi => {
-            if let Some(key) = key {
-                let mut value =
-                    HeaderValue::from_str(&format!("Bearer {key}")).map_err(|_| bad_key())?;
-                value.set_sensitive(true);
-                headers.insert(reqwest::header::AUTHORIZATION, value);
-            }
-        }
-        ProviderKind::Anthropic => {
-            if let Some(key) = key {
-                let mut value = HeaderValue::from_str(key).map_err(|_| bad_key())?;
-                value.set_sensitive(true);
-                headers.insert("x-api-key", value);
-            }
-            headers.insert(
-                "anthropic-version",
-                HeaderValue::from_static(anthropic::VERSION),
-            );
-        }
-    }
-    Ok(headers)
 }
 
 /// A transport error with its causes (reqwest's own message alone is often just "error sending
@@ -321,53 +350,4 @@ fn describe(e: reqwest::Error) -> String {
         source = cause.source();
     }
     message
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::Secret;
-    use std::time::Duration;
-
-    fn provider(kind: ProviderKind, base_url: &str, key: Option<&str>) -> Provider {
-        Provider {
-            name: "p".into(),
-            kind,
-            base_url: base_url.into(),
-            api_key: key.map(Secret::new),
-            api_key_env: Some("P_KEY".into()),
-            timeout: Duration::from_secs(1),
-            max_tokens: 10,
-            attempts: 1,
-            models: BTreeMap::new(),
-        }
-    }
-
-    #[test]
-    fn endpoint_urls_ignore_trailing_slashes() {
-        let e = Endpoint::new(&provider(ProviderKind::OpenAi, "http://h/v1//", None));
-        assert_eq!(e.url, "http://h/v1/chat/completions");
-        let e = Endpoint::new(&provider(ProviderKind::Anthropic, "http://h/v1", None));
-        assert_eq!(e.url, "http://h/v1/messages");
-    }
-
-    #[test]
-    fn headers_per_kind() {
-        let h = auth_headers(&provider(ProviderKind::OpenAi, "x", Some("k1"))).unwrap();
-        assert_eq!(h["authorization"], "Bearer k1");
-        assert!(h["authorization"].is_sensitive());
-        let h = auth_headers(&provider(ProviderKind::Anthropic, "x", Some("k2"))).unwrap();
-        assert_eq!(h["x-api-key"], "k2");
-        assert_eq!(h["anthropic-version"], "2023-06-01");
-        assert!(!h.contains_key("authorization"));
-        let h = auth_headers(&provider(ProviderKind::Anthropic, "x", None)).unwrap();
-        assert!(!h.contains_key("x-api-key"));
-    }
-
-    #[test]
-    fn a_key_that_cannot_be_a_header_is_reported_without_the_key() {
-        let err = auth_headers(&provider(ProviderKind::OpenAi, "x", Some("bad\nkey"))).unwrap_err();
-        assert!(err.contains("P_KEY"), "{err}");
-        assert!(!err.contains("bad"), "{err}");
-    }
 }

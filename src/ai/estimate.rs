@@ -14,18 +14,19 @@ pub fn tokens_for(text: &str) -> u64 {
     chars.div_ceil(CHARS_PER_TOKEN)
 }
 
-/// Estimated usage of `req` answered with `answer`: input is the system prompt plus every
-/// message, output the answer; marked `estimated`.
-pub fn estimate_usage(req: &ChatRequest, answer: &str) -> Usage {
+/// Estimated usage of `req` answered with `output_chars` characters: input is the system prompt,
+/// every message and `extra_input_chars` more (a tool round); marked `estimated`.
+pub fn estimate_usage(req: &ChatRequest, extra_input_chars: u64, output_chars: u64) -> Usage {
     let input_chars = req.system.chars().count() as u64
         + req
             .messages
             .iter()
             .map(|m| m.content.chars().count() as u64)
-            .sum::<u64>();
+            .sum::<u64>()
+        + extra_input_chars;
     Usage {
         input_tokens: input_chars.div_ceil(CHARS_PER_TOKEN),
-        output_tokens: tokens_for(answer),
+        output_tokens: output_chars.div_ceil(CHARS_PER_TOKEN),
         estimated: true,
     }
 }
@@ -56,6 +57,7 @@ mod tests {
                 .collect(),
             max_tokens: None,
             user: "u".into(),
+            offer_notes: false,
         }
     }
 
@@ -77,7 +79,7 @@ mod tests {
     #[test]
     fn input_covers_system_and_all_messages() {
         // 6 + 3 + 3 = 12 characters: 3 tokens; a 9-character answer: 3 tokens.
-        let usage = estimate_usage(&request("system", &["abc", "def"]), "123456789");
+        let usage = estimate_usage(&request("system", &["abc", "def"]), 0, 9);
         assert_eq!(
             usage,
             Usage {
@@ -101,5 +103,13 @@ mod tests {
         };
         assert!((cost_of(&price, &usage) - 2.0).abs() < 1e-9);
         assert_eq!(cost_of(&ModelPrice::default(), &usage), 0.0);
+    }
+
+    #[test]
+    fn extra_input_from_a_tool_round_counts() {
+        // 6 + 3 characters and 7 more: 16, 4 tokens; 5 output characters: 2 tokens.
+        let usage = estimate_usage(&request("system", &["abc"]), 7, 5);
+        assert_eq!((usage.input_tokens, usage.output_tokens), (4, 2));
+        assert!(usage.estimated);
     }
 }

@@ -29,6 +29,9 @@ pub struct ChatRequest {
     /// The end user (OpenAI `user`, Anthropic `metadata.user_id`): lets providers attribute abuse,
     /// and lets the simulator's AI server inject faults per user.
     pub user: String,
+    /// Offer the `save_note` tool so the model can remember something about the user; what it
+    /// saves comes back in [`ChatResponse::notes`].
+    pub offer_notes: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -45,6 +48,16 @@ impl Usage {
     }
 }
 
+/// Usage of several round trips of one completion: tokens add up, and the sum is an estimate
+/// if any part was.
+impl std::ops::AddAssign for Usage {
+    fn add_assign(&mut self, other: Usage) {
+        self.input_tokens += other.input_tokens;
+        self.output_tokens += other.output_tokens;
+        self.estimated |= other.estimated;
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct ChatResponse {
     pub text: String,
@@ -53,6 +66,9 @@ pub struct ChatResponse {
     pub cost_usd: f64,
     /// The model that answered (as the provider reports it).
     pub model: String,
+    /// Notes the model saved in this call with `save_note`, in order (always empty unless the
+    /// request offered notes).
+    pub notes: Vec<String>,
 }
 
 /// Why a completion failed, in terms a caller can act on.

@@ -2,13 +2,25 @@
 //! message out of an error body (both APIs, and most compatible servers, put it in
 //! `error.message`; Ollama and some proxies use a plain `error` string).
 
+use super::note_tool::{ToolRound, ToolTurn};
 use crate::ai::AiError;
+
+/// Which request of a completion is being encoded.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Stage<'a> {
+    /// The first request: offers `save_note` when the caller asked for notes.
+    First,
+    /// The one follow-up after a tool turn, carrying the turn and its results.
+    FollowUp(&'a ToolRound),
+}
 
 /// A decoded successful answer, before usage estimation and pricing.
 #[derive(Debug)]
 pub(super) struct Answer {
-    /// The assistant's text.
+    /// The assistant's text (empty when it only called tools).
     pub text: String,
+    /// The tools the model asked for, if any.
+    pub tool_turn: Option<ToolTurn>,
     /// The model the provider says answered (absent in some compatible servers).
     pub model: Option<String>,
     /// `(input, output)` tokens when the provider reported them.

@@ -1,12 +1,14 @@
 //! A fake AI service for `switchboard simulate` and for tests: a real HTTP server on 127.0.0.1
 //! speaking both the OpenAI chat completions and the Anthropic messages APIs, with deterministic
 //! answers and seeded, per-user faults (error rates, statuses, latency, silence) that can be
-//! changed while it runs.
+//! changed while it runs. Offered the `save_note` tool, it calls it when the user says
+//! "remember that ...".
 
 mod handlers;
 mod replies;
 #[cfg(test)]
 mod tests;
+mod tools;
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -93,6 +95,10 @@ pub struct SeenRequest {
     pub api_key: bool,
     /// The `anthropic-version` header.
     pub anthropic_version: Option<String>,
+    /// Names of the offered tools; `None` when the request had no `tools` field.
+    pub tools: Option<Vec<String>>,
+    /// Contents of the tool results the request carried, in order.
+    pub tool_results: Vec<String>,
 }
 
 /// State shared by the handlers and the handle.

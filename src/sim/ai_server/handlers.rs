@@ -1,5 +1,5 @@
 //! The fake AI server's HTTP side: both APIs' routes, request parsing (400 with a JSON error for
-//! malformed bodies), the configured faults, and the answers.
+//! malformed bodies), the configured faults, and the answers (text, or a `save_note` call).
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::replies::{self, Dice, reply_text};
+use super::tools::{self, SAVE_NOTE};
 use super::{Api, SeenRequest, Shared};
 use crate::ai::tokens_for;
 
@@ -37,11 +38,14 @@ async fn messages(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: B
     serve(&shared, Api::Anthropic, &headers, &body).await
 }
 
-/// A message in either API: `content` is a string or an array of parts with `text`.
+/// A message in either API: `content` is a string or an array of parts with `text` (or
+/// `null` on a chat completions assistant message that carries `tool_calls`).
 #[derive(Deserialize)]
 struct WireMessage {
     role: String,
+    #[serde(default)]
     content: Value,
+    tool_calls: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -51,6 +55,8 @@ struct OpenAiRequest {
     max_tokens: Option<u32>,
     max_completion_tokens: Option<u32>,
     user: Option<String>,
+    tools: Option<Vec<Value>>,
+    tool_choice: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -61,6 +67,8 @@ struct AnthropicRequest {
     system: Option<Value>,
     messages: Vec<WireMessage>,
     metadata: Option<AnthropicMetadata>,
+    tools: Option<Vec<Value>>,
+    tool_choice: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -78,8 +86,17 @@ struct Parsed {
     max_tokens: Option<u32>,
     /// Characters of system prompt and messages (for usage).
     input_chars: u64,
-    /// The text of the last user message (the answer is derived from it).
+    /// The text of the last user message (the answer is derived from it); tool results are
+    /// not user text.
     last_user: String,
+    /// Names of the offered tools; `None` when the request had no `tools` field.
+    tools: Option<Vec<String>>,
+    /// `tool_choice` says not to use tools.
+    tools_forbidden: bool,
+    /// Contents of the tool results, in order.
+    tool_results: Vec<String>,
+    /// The request ends with tool results: the follow-up after a tool call.
+    after_tool_results: bool,
 }
 
 async fn serve(shared: &Shared, api: Api, headers: &HeaderMap, body: &[u8]) -> Response {
@@ -105,6 +122,8 @@ async fn serve(shared: &Shared, api: Api, headers: &HeaderMap, body: &[u8]) -> R
             .get("anthropic-version")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
+        tools: parsed.tools.clone(),
+        tool_results: parsed.tool_results.clone(),
     });
     let config = shared.config();
     let faults = config.users.get(&parsed.user);
@@ -136,11 +155,26 @@ async fn serve(shared: &Shared, api: Api, headers: &HeaderMap, body: &[u8]) -> R
         return error(api, status, &message, retry_after);
     }
 
-    let text = reply_text(&parsed.last_user, n, config.reply_words);
+    let input_tokens = parsed.input_chars.div_ceil(4);
+    let id = shared.answered.fetch_add(1, Ordering::Relaxed);
+    if let Some(note) = parsed.note_to_save() {
+        let arguments = tools::arguments(&note);
+        let usage = config
+            .report_usage
+            .then(|| (input_tokens, tokens_for(&arguments)));
+        let body = match api {
+            Api::OpenAi => tools::openai_call(id, &parsed.model, &arguments, usage),
+            Api::Anthropic => tools::anthropic_call(id, &parsed.model, &note, usage),
+        };
+        return (StatusCode::OK, axum::Json(body)).into_response();
+    }
+    let mut text = reply_text(&parsed.last_user, n, config.reply_words);
+    if parsed.after_tool_results {
+        text = tools::acknowledgement(&parsed.last_user, &text);
+    }
     let usage = config
         .report_usage
-        .then(|| (parsed.input_chars.div_ceil(4), tokens_for(&text)));
-    let id = shared.answered.fetch_add(1, Ordering::Relaxed);
+        .then(|| (input_tokens, tokens_for(&text)));
     let body = match api {
         Api::OpenAi => replies::openai_answer(id, &parsed.model, &text, usage),
         Api::Anthropic => replies::anthropic_answer(id, &parsed.model, &text, usage),
@@ -171,12 +205,20 @@ fn parse(api: Api, body: &[u8]) -> Result<Parsed, String> {
             let req: OpenAiRequest = serde_json::from_slice(body).map_err(invalid)?;
             let mut parsed = Parsed::new(req.model, req.user.unwrap_or_default());
             parsed.max_tokens = req.max_tokens.or(req.max_completion_tokens);
+            parsed.set_tools(req.tools.as_deref(), req.tool_choice.as_ref());
             for m in &req.messages {
-                let text = text_of(&m.content)?;
+                let text = if m.content.is_null() && m.tool_calls.is_some() {
+                    String::new()
+                } else {
+                    text_of(&m.content)?
+                };
                 if m.role == "system" || m.role == "developer" {
                     parsed.system = true;
                     parsed.input_chars += chars(&text);
+                } else if m.role == "tool" {
+                    parsed.add_tool_results(vec![text]);
                 } else {
+                    parsed.input_chars += tools::openai_argument_chars(m.tool_calls.as_ref());
                     parsed.add(&m.role, text);
                 }
             }
@@ -187,13 +229,22 @@ fn parse(api: Api, body: &[u8]) -> Result<Parsed, String> {
             let user = req.metadata.and_then(|m| m.user_id).unwrap_or_default();
             let mut parsed = Parsed::new(req.model, user);
             parsed.max_tokens = Some(req.max_tokens);
+            parsed.set_tools(req.tools.as_deref(), req.tool_choice.as_ref());
             if let Some(system) = &req.system {
                 let text = text_of(system)?;
                 parsed.system = !text.is_empty();
                 parsed.input_chars += chars(&text);
             }
             for m in &req.messages {
-                parsed.add(&m.role, text_of(&m.content)?);
+                let text = text_of(&m.content)?;
+                let blocks = tools::anthropic_blocks(&m.content);
+                parsed.input_chars += blocks.tool_use_chars;
+                if blocks.results.is_empty() {
+                    parsed.add(&m.role, text);
+                } else {
+                    parsed.input_chars += chars(&text);
+                    parsed.add_tool_results(blocks.results);
+                }
             }
             parsed
         }
@@ -217,15 +268,47 @@ impl Parsed {
             max_tokens: None,
             input_chars: 0,
             last_user: String::new(),
+            tools: None,
+            tools_forbidden: false,
+            tool_results: Vec::new(),
+            after_tool_results: false,
         }
     }
 
     fn add(&mut self, role: &str, text: String) {
         self.messages += 1;
         self.input_chars += chars(&text);
+        self.after_tool_results = false;
         if role == "user" {
             self.last_user = text;
         }
+    }
+
+    /// A message carrying tool results (a `tool` message, or a user turn of `tool_result`
+    /// blocks).
+    fn add_tool_results(&mut self, results: Vec<String>) {
+        self.messages += 1;
+        self.input_chars += results.iter().map(|r| chars(r)).sum::<u64>();
+        self.tool_results.extend(results);
+        self.after_tool_results = true;
+    }
+
+    fn set_tools(&mut self, tools: Option<&[Value]>, tool_choice: Option<&Value>) {
+        self.tools = tools.map(tools::tool_names);
+        self.tools_forbidden = tools::forbids_tools(tool_choice);
+    }
+
+    /// The note to save with a tool call instead of answering: `save_note` is offered and
+    /// allowed, this is not already the follow-up, and the user asked to remember something.
+    fn note_to_save(&self) -> Option<String> {
+        let offered = self
+            .tools
+            .as_ref()
+            .is_some_and(|names| names.iter().any(|n| n == SAVE_NOTE));
+        if !offered || self.tools_forbidden || self.after_tool_results {
+            return None;
+        }
+        tools::remembered(&self.last_user)
     }
 }
 

@@ -84,6 +84,8 @@ async fn openai_answers_are_deterministic_with_usage() {
             authorization: true,
             api_key: false,
             anthropic_version: None,
+            tools: None,
+            tool_results: Vec::new(),
         }
     );
     assert!(!seen[1].authorization);
@@ -317,4 +319,85 @@ async fn serves_hundreds_of_concurrent_requests() {
     );
     assert_eq!(fake.request_count(), 300);
     assert_eq!(fake.requests().len(), 300);
+}
+
+#[tokio::test]
+async fn calls_save_note_only_when_offered_and_allowed() {
+    let fake = FakeAi::start(FakeAiConfig::default()).await.unwrap();
+    let url = format!("{}/chat/completions", fake.base_url());
+    let tools = json!([{"type": "function", "function": {"name": "save_note", "parameters": {}}}]);
+    let ask = "Remember that I wake at six. Thanks";
+    let mut body: Value = serde_json::from_str(&openai_body("u", ask)).unwrap();
+    body["tools"] = tools;
+    let (status, _, answer) = post(&url, &[], &body.to_string()).await;
+    assert_eq!(status, 200);
+    let message = &answer["choices"][0]["message"];
+    assert!(message["content"].is_null());
+    assert_eq!(answer["choices"][0]["finish_reason"], "tool_calls");
+    assert_eq!(message["tool_calls"][0]["function"]["name"], "save_note");
+    assert_eq!(
+        message["tool_calls"][0]["function"]["arguments"],
+        r#"{"note":"I wake at six"}"#
+    );
+
+    body["tool_choice"] = json!("none");
+    let (_, _, answer) = post(&url, &[], &body.to_string()).await;
+    assert_eq!(
+        answer["choices"][0]["message"]["content"],
+        reply_text(ask, 1, 12).as_str()
+    );
+    let (_, _, answer) = post(&url, &[], &openai_body("u", ask)).await;
+    assert_eq!(
+        answer["choices"][0]["message"]["content"],
+        reply_text(ask, 2, 12).as_str()
+    );
+    let seen = fake.requests();
+    assert_eq!(
+        seen[0].tools.as_deref(),
+        Some(&["save_note".to_owned()][..])
+    );
+    assert_eq!(seen[2].tools, None);
+}
+
+#[tokio::test]
+async fn acknowledges_anthropic_tool_results() {
+    let fake = FakeAi::start(FakeAiConfig {
+        reply_words: 2,
+        ..FakeAiConfig::default()
+    })
+    .await
+    .unwrap();
+    let url = format!("{}/messages", fake.base_url());
+    let ask = "please remember that tea beats coffee!";
+    let body = json!({
+        "model": "m",
+        "max_tokens": 9,
+        "tools": [{"name": "save_note", "input_schema": {}}],
+        "messages": [{"role": "user", "content": ask}],
+    });
+    let (_, _, answer) = post(&url, &[], &body.to_string()).await;
+    assert_eq!(answer["stop_reason"], "tool_use");
+    let tool_use = answer["content"][0].clone();
+    assert_eq!(tool_use["input"], json!({"note": "tea beats coffee"}));
+    let follow_up = json!({
+        "model": "m",
+        "max_tokens": 9,
+        "tools": body["tools"],
+        "tool_choice": {"type": "none"},
+        "messages": [
+            {"role": "user", "content": ask},
+            {"role": "assistant", "content": [tool_use]},
+            {"role": "user", "content": [
+                {"type": "tool_result", "tool_use_id": tool_use["id"], "content": "saved"}]},
+        ],
+    });
+    let (status, _, answer) = post(&url, &[], &follow_up.to_string()).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        answer["content"][0]["text"],
+        format!("Noted: tea beats coffee. {}", reply_text(ask, 1, 2)).as_str()
+    );
+    let seen = &fake.requests()[1];
+    assert_eq!(seen.tool_results, ["saved"]);
+    assert_eq!(seen.messages, 3);
 }
