@@ -37,6 +37,9 @@ pub struct FakeAiConfig {
     pub report_usage: bool,
     /// Seed for the fault dice (reproducible runs).
     pub seed: u64,
+    /// Answer `[silent]` when the last user message contains this (a check-in the personality
+    /// lets pass).
+    pub silent_when: Option<String>,
 }
 
 impl Default for FakeAiConfig {
@@ -50,6 +53,7 @@ impl Default for FakeAiConfig {
             reply_words: 12,
             report_usage: true,
             seed: 0,
+            silent_when: None,
         }
     }
 }
@@ -88,6 +92,8 @@ pub struct SeenRequest {
     pub messages: usize,
     /// A system prompt was sent.
     pub system: bool,
+    /// The system prompt's text.
+    pub system_prompt: String,
     pub max_tokens: Option<u32>,
     /// `Authorization: Bearer <something>` was sent.
     pub authorization: bool,

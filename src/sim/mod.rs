@@ -131,6 +131,7 @@ fn fake_config(s: &Scenario) -> FakeAiConfig {
         reply_words: s.ai.reply_words.max(1),
         report_usage: true,
         seed: s.seed,
+        silent_when: None,
     }
 }
 

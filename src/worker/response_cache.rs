@@ -136,6 +136,7 @@ mod tests {
                 .collect(),
             max_tokens: None,
             user: "sim:ann".into(),
+            offer_notes: true,
         }
     }
 

@@ -30,18 +30,34 @@ pub async fn heartbeats_fire_on_schedule_in_active_hours_through_the_queue(mode:
     let svc = h.rt.svc.clone();
     let ann = UserKey::new("acme", "sim:ann");
 
-    has(&ask(&h, "acme", "ann", "/heartbeat every 60").await, "every 60 minutes");
-    has(&ask(&h, "acme", "ann", "/heartbeat hours 9-12 utc").await, "09:00-12:00 UTC");
+    has(
+        &ask(&h, "acme", "ann", "/heartbeat every 60").await,
+        "every 60 minutes",
+    );
+    has(
+        &ask(&h, "acme", "ann", "/heartbeat hours 9-12 utc").await,
+        "09:00-12:00 UTC",
+    );
     let next = |svc: Arc<switchboard::services::Services>, ann: UserKey| async move {
-        svc.store.heartbeat(&ann).await.unwrap().unwrap().next_run_ms
+        svc.store
+            .heartbeat(&ann)
+            .await
+            .unwrap()
+            .unwrap()
+            .next_run_ms
     };
     assert_eq!(next(svc.clone(), ann.clone()).await, MON_0800 + HOUR);
-    assert_eq!(tick(&svc).await.unwrap(), Tick::default(), "nothing due yet");
+    assert_eq!(
+        tick(&svc).await.unwrap(),
+        Tick::default(),
+        "nothing due yet"
+    );
 
     clock.set(MON_0800 + HOUR);
     assert_eq!(tick(&svc).await.unwrap().queued, 1);
     assert_eq!(tick(&svc).await.unwrap(), Tick::default(), "claimed once");
-    h.until(10, "the check-in", |h| h.answered("ann") == 1).await;
+    h.until(10, "the check-in", |h| h.answered("ann") == 1)
+        .await;
     let sent = h.platform.to_user("ann");
     let checkin = sent.last().unwrap();
     assert!(checkin.persona.is_some(), "the personality writes first");
@@ -68,7 +84,10 @@ pub async fn heartbeats_fire_on_schedule_in_active_hours_through_the_queue(mode:
     assert_eq!(next(svc.clone(), ann.clone()).await, MON_0800 + DAY + HOUR);
 
     // Turned off: nothing more, even when due.
-    has(&ask(&h, "acme", "ann", "/heartbeat off").await, "no more check-ins");
+    has(
+        &ask(&h, "acme", "ann", "/heartbeat off").await,
+        "no more check-ins",
+    );
     clock.set(MON_0800 + DAY + HOUR);
     assert_eq!(tick(&svc).await.unwrap(), Tick::default());
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
@@ -99,7 +118,11 @@ pub async fn a_silent_check_in_sends_nothing(mode: Mode) {
         .await;
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     assert_eq!(fake.request_count(), 1, "the personality was asked");
-    assert_eq!(h.platform.to_user("ann").len(), before, "and nothing was sent");
+    assert_eq!(
+        h.platform.to_user("ann").len(),
+        before,
+        "and nothing was sent"
+    );
     let ann = UserKey::new("acme", "sim:ann");
     let conv = switchboard::store::ConversationKey {
         tenant: "acme".into(),
@@ -135,8 +158,10 @@ pub async fn heartbeats_survive_a_restart(mode: Mode) {
     cfg.heartbeats.poll = std::time::Duration::from_millis(50);
     clock.set(MON_0800 + 30 * MIN);
     let h = start_with(cfg, Arc::new(clock.clone())).await;
-    h.until(10, "the check-in after the restart", |h| h.answered("ann") == 1)
-        .await;
+    h.until(10, "the check-in after the restart", |h| {
+        h.answered("ann") == 1
+    })
+    .await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(h.answered("ann"), 1, "once");
     assert_eq!(fake.request_count(), 1);
@@ -166,7 +191,9 @@ pub async fn two_schedulers_on_one_redis_never_double() {
         for h in [a, b] {
             for o in h.platform.sent.lock().unwrap().iter() {
                 if o.persona.is_some() {
-                    *per_user.entry(o.target.place.channel_id.clone()).or_default() += 1;
+                    *per_user
+                        .entry(o.target.place.channel_id.clone())
+                        .or_default() += 1;
                 }
             }
         }

@@ -8,6 +8,7 @@ mod access;
 mod cases;
 mod commands;
 mod heartbeats;
+mod memory;
 mod restart;
 mod support;
 
@@ -53,6 +54,9 @@ both_modes!(
     heartbeats::heartbeats_fire_on_schedule_in_active_hours_through_the_queue,
     heartbeats::a_silent_check_in_sends_nothing,
     heartbeats::heartbeats_survive_a_restart,
+    memory::notes_reach_the_prompt_and_the_ai_saves_its_own,
+    memory::identical_questions_are_answered_from_the_cache,
+    memory::admins_hear_of_a_costly_day_once,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

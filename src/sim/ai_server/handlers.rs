@@ -83,6 +83,8 @@ struct Parsed {
     /// Conversation messages (system prompts not counted).
     messages: usize,
     system: bool,
+    /// The system prompt's text (tests check what reached the model).
+    system_prompt: String,
     max_tokens: Option<u32>,
     /// Characters of system prompt and messages (for usage).
     input_chars: u64,
@@ -112,6 +114,7 @@ async fn serve(shared: &Shared, api: Api, headers: &HeaderMap, body: &[u8]) -> R
         user: parsed.user.clone(),
         messages: parsed.messages,
         system: parsed.system,
+        system_prompt: parsed.system_prompt.clone(),
         max_tokens: parsed.max_tokens,
         authorization: headers
             .get(header::AUTHORIZATION)
@@ -169,7 +172,11 @@ async fn serve(shared: &Shared, api: Api, headers: &HeaderMap, body: &[u8]) -> R
         return (StatusCode::OK, axum::Json(body)).into_response();
     }
     let mut text = reply_text(&parsed.last_user, n, config.reply_words);
-    if parsed.after_tool_results {
+    if let Some(marker) = &config.silent_when
+        && parsed.last_user.contains(marker.as_str())
+    {
+        text = "[silent]".into();
+    } else if parsed.after_tool_results {
         text = tools::acknowledgement(&parsed.last_user, &text);
     }
     let usage = config
@@ -215,6 +222,7 @@ fn parse(api: Api, body: &[u8]) -> Result<Parsed, String> {
                 if m.role == "system" || m.role == "developer" {
                     parsed.system = true;
                     parsed.input_chars += chars(&text);
+                    parsed.system_prompt.push_str(&text);
                 } else if m.role == "tool" {
                     parsed.add_tool_results(vec![text]);
                 } else {
@@ -234,6 +242,7 @@ fn parse(api: Api, body: &[u8]) -> Result<Parsed, String> {
                 let text = text_of(system)?;
                 parsed.system = !text.is_empty();
                 parsed.input_chars += chars(&text);
+                parsed.system_prompt = text;
             }
             for m in &req.messages {
                 let text = text_of(&m.content)?;
@@ -265,6 +274,7 @@ impl Parsed {
             user,
             messages: 0,
             system: false,
+            system_prompt: String::new(),
             max_tokens: None,
             input_chars: 0,
             last_user: String::new(),

@@ -80,6 +80,7 @@ async fn openai_answers_are_deterministic_with_usage() {
             user: "u1".into(),
             messages: 1,
             system: true,
+            system_prompt: "sys".into(),
             max_tokens: Some(50),
             authorization: true,
             api_key: false,
