@@ -329,9 +329,10 @@ pub trait Store: Send + Sync + 'static {
         ))
     }
     /// Atomically claims up to `limit` enabled schedules due at `now_ms` (earliest first): each
-    /// one's `next_run_ms` moves to `now_ms + hold_ms`, so no other scheduler (in any process)
-    /// claims it again before the claimer reschedules it, or after a crash, until the hold ends.
-    #[allow(unused_variables)]
+    /// one is held until `now_ms + hold_ms`, so no other scheduler (in any process) claims it
+    /// again before the claimer reschedules it; after a crash it comes back when the hold ends,
+    /// with that as its due time. The hold is kept apart from `next_run_ms`, which reads back as
+    /// the user's real next run.
     async fn claim_due_heartbeats(
         &self,
         now_ms: u64,
