@@ -116,7 +116,13 @@ impl Queue for JournaledQueue {
         lease_ms: Millis,
         wait: Duration,
     ) -> Result<(Vec<bool>, Vec<Lease>), QueueError> {
-        let (acked, leases) = self.inner.ack_and_lease(acks, max, lease_ms, wait).await?;
+        // Acks are settled (and their jobs leave the journal) before any blocking wait, so an
+        // idle worker does not keep finished jobs journaled; the in-memory core makes the second
+        // call free.
+        let (acked, leases) = self
+            .inner
+            .ack_and_lease(acks, max, lease_ms, Duration::ZERO)
+            .await?;
         let done: Vec<String> = acks
             .iter()
             .zip(&acked)
@@ -124,6 +130,10 @@ impl Queue for JournaledQueue {
             .map(|(a, _)| a.id.clone())
             .collect();
         self.forget(done).await;
+        if !leases.is_empty() || wait.is_zero() || max == 0 {
+            return Ok((acked, leases));
+        }
+        let (_, leases) = self.inner.ack_and_lease(&[], max, lease_ms, wait).await?;
         Ok((acked, leases))
     }
 

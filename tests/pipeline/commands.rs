@@ -95,7 +95,7 @@ pub async fn every_command_answers_and_bad_arguments_are_explained(mode: Mode) {
     has(&ask(&h, t, u, "/heartbeat every 5").await, "Choose between");
     has(
         &ask(&h, t, u, "/heartbeat hours 25:00-3").await,
-        "/heartbeat",
+        "not a range of hours",
     );
     has(&ask(&h, t, u, "/heartbeat sometimes").await, "/heartbeat");
     has(
@@ -121,8 +121,9 @@ pub async fn nobody_reaches_anyone_elses_data(mode: Mode) {
     ask(&h, "acme", "ann", "/model m").await;
     chat(&h, "acme", "ann", "ann talks about her secret plan").await;
 
-    // Bob in the same tenant, and "ann" in another tenant, are other people.
-    for (t, u) in [("acme", "bob"), ("other", "ann")] {
+    // Bob in the same tenant, and carol in another tenant, are other people. (The same platform
+    // account in two tenants is one person: /export and /forget cover all of their tenants.)
+    for (t, u) in [("acme", "bob"), ("other", "carol")] {
         has(&ask(&h, t, u, "/notes").await, "no notes");
         let status = ask(&h, t, u, "/status").await;
         has(&status, "today: 0 requests");
