@@ -80,7 +80,7 @@ fn unknown_keys_anywhere_are_errors_listing_allowed_keys() {
         &f.path(),
         Some(f.line("colour", 0)),
         "colour",
-        "unknown key; expected one of admins, storage, queue",
+        "unknown key; expected one of admins, command_prefixes, storage, queue",
     );
     has(
         &errors,
