@@ -333,6 +333,7 @@ pub trait Store: Send + Sync + 'static {
     /// again before the claimer reschedules it; after a crash it comes back when the hold ends,
     /// with that as its due time. The hold is kept apart from `next_run_ms`, which reads back as
     /// the user's real next run.
+    #[allow(unused_variables)]
     async fn claim_due_heartbeats(
         &self,
         now_ms: u64,
