@@ -2,7 +2,8 @@
 //! whichever backend runs, plus the few conversions both need (roles, user search).
 
 use super::{
-    ConversationKey, Day, Role, StoreError, StoreResult, UsageRecord, UserKey, UserRecord,
+    ConversationKey, Day, Heartbeat, NOTE_MAX_CHARS, Role, StoreError, StoreResult, UsageKind,
+    UsageRecord, UserKey, UserRecord,
 };
 
 /// Longest id (tenant, user, place, personality, job id), in bytes.
@@ -73,6 +74,8 @@ pub fn usage(rec: &UsageRecord) -> StoreResult<()> {
     exact("at_ms", rec.at_ms)?;
     exact("input_tokens", rec.input_tokens)?;
     exact("output_tokens", rec.output_tokens)?;
+    bounded("provider", &rec.provider, MAX_ID_BYTES)?;
+    bounded("model", &rec.model, MAX_ID_BYTES)?;
     if !rec.cost_usd.is_finite() || rec.cost_usd < 0.0 {
         return Err(StoreError::Invalid(format!(
             "cost_usd {} is not a finite amount >= 0",
@@ -80,6 +83,30 @@ pub fn usage(rec: &UsageRecord) -> StoreResult<()> {
         )));
     }
     Ok(())
+}
+
+/// A note: not blank, at most [`NOTE_MAX_CHARS`] characters (it is stored as given).
+pub fn note(text: &str) -> StoreResult<()> {
+    if text.trim().is_empty() {
+        return Err(StoreError::Invalid("note is empty".into()));
+    }
+    let chars = text.chars().count();
+    if chars > NOTE_MAX_CHARS {
+        return Err(StoreError::Invalid(format!(
+            "note is {chars} characters, more than {NOTE_MAX_CHARS}"
+        )));
+    }
+    Ok(())
+}
+
+/// A check-in schedule's stored fields. Its rules (interval, active hours, time zone) are the
+/// scheduler's to interpret; a nonsensical one never fires rather than being refused here.
+pub fn heartbeat(h: &Heartbeat) -> StoreResult<()> {
+    bounded("tz", &h.tz, MAX_ID_BYTES)?;
+    bounded("personality", &h.personality, MAX_ID_BYTES)?;
+    bounded("place", &h.place, MAX_ID_BYTES)?;
+    bounded("target", &h.target, MAX_SETTING_BYTES)?;
+    exact("next_run_ms", h.next_run_ms)
 }
 
 /// `Ok(false)`: the range is empty (`from > to`), nothing to read.
@@ -108,6 +135,21 @@ pub fn parse_role(s: &str) -> StoreResult<Role> {
         "assistant" => Ok(Role::Assistant),
         other => Err(StoreError::Corrupt(format!("unknown role {other:?}"))),
     }
+}
+
+pub fn kind_str(kind: UsageKind) -> &'static str {
+    match kind {
+        UsageKind::Reply => "reply",
+        UsageKind::Heartbeat => "heartbeat",
+        UsageKind::Command => "command",
+    }
+}
+
+pub fn parse_kind(s: &str) -> StoreResult<UsageKind> {
+    [UsageKind::Reply, UsageKind::Heartbeat, UsageKind::Command]
+        .into_iter()
+        .find(|k| kind_str(*k) == s)
+        .ok_or_else(|| StoreError::Corrupt(format!("unknown usage kind {s:?}")))
 }
 
 pub fn parse_status(s: &str) -> StoreResult<super::UserStatus> {
@@ -181,5 +223,29 @@ mod tests {
             Err(StoreError::Invalid(_))
         ));
         assert!(!range(5, 4).unwrap());
+    }
+
+    #[test]
+    fn notes_are_counted_in_characters_and_must_not_be_blank() {
+        for blank in ["", " ", "\n\t "] {
+            let err = note(blank).unwrap_err();
+            assert!(err.to_string().contains("note"), "{err}");
+        }
+        assert!(note(&"é".repeat(NOTE_MAX_CHARS)).is_ok());
+        assert!(matches!(
+            note(&"é".repeat(NOTE_MAX_CHARS + 1)),
+            Err(StoreError::Invalid(_))
+        ));
+        assert!(note("  keep my spaces  ").is_ok());
+    }
+
+    #[test]
+    fn usage_kinds_round_trip_and_unknown_ones_are_corrupt() {
+        for k in [UsageKind::Reply, UsageKind::Heartbeat, UsageKind::Command] {
+            assert_eq!(parse_kind(kind_str(k)).unwrap(), k);
+            // The stored name is the one exports show.
+            assert_eq!(serde_json::to_value(k).unwrap(), kind_str(k));
+        }
+        assert!(matches!(parse_kind("bulk"), Err(StoreError::Corrupt(_))));
     }
 }

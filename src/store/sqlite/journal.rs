@@ -1,12 +1,39 @@
 //! The queue journal of the embedded mode in SQLite: accepted jobs in the order they were put,
 //! until they are done.
 
+use async_trait::async_trait;
 use rusqlite::{Connection, params};
 
-use crate::store::{JournalEntry, StoreResult};
+use super::SqliteStore;
+use crate::store::checks;
+use crate::store::{Journal, JournalEntry, StoreResult};
+
+#[async_trait]
+impl Journal for SqliteStore {
+    async fn journal_put(&self, jobs: &[JournalEntry]) -> StoreResult<()> {
+        for j in jobs {
+            checks::id("job id", &j.id)?;
+            checks::exact("enqueued_at_ms", j.enqueued_at_ms)?;
+            if let Some(nb) = j.not_before {
+                checks::exact("not_before", nb)?;
+            }
+        }
+        let jobs = jobs.to_vec();
+        self.writer.write(move |c| put(c, &jobs)).await
+    }
+
+    async fn journal_done(&self, ids: &[String]) -> StoreResult<()> {
+        let ids = ids.to_vec();
+        self.writer.write(move |c| done(c, &ids)).await
+    }
+
+    async fn journal_load(&self) -> StoreResult<Vec<JournalEntry>> {
+        self.readers.read(load).await
+    }
+}
 
 /// Journals jobs; a job already journaled (same id) keeps its first entry and place.
-pub fn put(conn: &Connection, jobs: &[JournalEntry]) -> StoreResult<()> {
+fn put(conn: &Connection, jobs: &[JournalEntry]) -> StoreResult<()> {
     let mut stmt = conn.prepare_cached(
         "INSERT INTO journal (id, tenant, user_id, payload, not_before, enqueued_at_ms)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO NOTHING",
@@ -24,7 +51,7 @@ pub fn put(conn: &Connection, jobs: &[JournalEntry]) -> StoreResult<()> {
     Ok(())
 }
 
-pub fn done(conn: &Connection, ids: &[String]) -> StoreResult<()> {
+fn done(conn: &Connection, ids: &[String]) -> StoreResult<()> {
     let mut stmt = conn.prepare_cached("DELETE FROM journal WHERE id = ?1")?;
     for id in ids {
         stmt.execute(params![id])?;
@@ -32,7 +59,7 @@ pub fn done(conn: &Connection, ids: &[String]) -> StoreResult<()> {
     Ok(())
 }
 
-pub fn load(conn: &Connection) -> StoreResult<Vec<JournalEntry>> {
+fn load(conn: &Connection) -> StoreResult<Vec<JournalEntry>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, tenant, user_id, payload, not_before, enqueued_at_ms FROM journal ORDER BY pos",
     )?;

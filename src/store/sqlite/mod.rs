@@ -5,12 +5,16 @@
 //! Durability: `synchronous = NORMAL` in WAL mode, so a committed write survives a crash of the
 //! process; an OS crash or power loss may lose the last commits (not corrupt the file).
 
+mod cache;
 mod errors;
+mod heartbeats;
 mod journal;
 mod messages;
+mod notes;
 mod outcomes;
 mod privacy;
 mod readers;
+mod records;
 mod schema;
 mod usage;
 mod users;
@@ -23,7 +27,7 @@ use async_trait::async_trait;
 
 use super::checks::{self, Search};
 use super::{
-    ConversationKey, Day, JobOutcome, Journal, JournalEntry, Role, Seen, Store, StoreError,
+    ConversationKey, Day, DueHeartbeat, Heartbeat, JobOutcome, Note, Role, Seen, Store, StoreError,
     StoreResult, StoredMessage, UsageRecord, UsageScope, UsageTotals, UserKey, UserRecord,
     UserStatus,
 };
@@ -256,6 +260,118 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn add_note(&self, key: &UserKey, text: &str, at_ms: u64) -> StoreResult<usize> {
+        checks::user(key)?;
+        checks::note(text)?;
+        checks::exact("at_ms", at_ms)?;
+        let (key, text) = (key.clone(), text.to_owned());
+        self.writer
+            .write(move |c| notes::add(c, &key, &text, at_ms))
+            .await
+    }
+
+    async fn notes(&self, key: &UserKey) -> StoreResult<Vec<Note>> {
+        let key = key.clone();
+        self.readers.read(move |c| notes::notes(c, &key)).await
+    }
+
+    async fn clear_notes(&self, key: &UserKey) -> StoreResult<usize> {
+        let key = key.clone();
+        self.writer.write(move |c| notes::clear(c, &key)).await
+    }
+
+    async fn set_heartbeat(&self, key: &UserKey, schedule: Option<&Heartbeat>) -> StoreResult<()> {
+        checks::user(key)?;
+        if let Some(h) = schedule {
+            checks::heartbeat(h)?;
+        }
+        let (key, schedule) = (key.clone(), schedule.cloned());
+        self.writer
+            .write(move |c| heartbeats::set(c, &key, schedule.as_ref()))
+            .await
+    }
+
+    async fn heartbeat(&self, key: &UserKey) -> StoreResult<Option<Heartbeat>> {
+        let key = key.clone();
+        self.readers.read(move |c| heartbeats::get(c, &key)).await
+    }
+
+    async fn claim_due_heartbeats(
+        &self,
+        now_ms: u64,
+        hold_ms: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<DueHeartbeat>> {
+        let hold_until = now_ms.saturating_add(hold_ms);
+        checks::exact("now_ms + hold_ms", hold_until)?;
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        self.writer
+            .write(move |c| heartbeats::claim_due(c, now_ms, hold_until, limit))
+            .await
+    }
+
+    async fn reschedule_heartbeat(&self, key: &UserKey, next_run_ms: u64) -> StoreResult<bool> {
+        checks::user(key)?;
+        checks::exact("next_run_ms", next_run_ms)?;
+        let key = key.clone();
+        self.writer
+            .write(move |c| heartbeats::reschedule(c, &key, next_run_ms))
+            .await
+    }
+
+    async fn cache_get(&self, key: &str, now_ms: u64) -> StoreResult<Option<String>> {
+        let (key, now_ms) = (key.to_owned(), now_ms.min(checks::MAX_EXACT));
+        self.readers
+            .read(move |c| cache::get(c, &key, now_ms))
+            .await
+    }
+
+    async fn cache_put(&self, key: &str, value: &str, expires_at_ms: u64) -> StoreResult<()> {
+        checks::id("cache key", key)?;
+        checks::bounded("cache value", value, checks::MAX_TEXT_BYTES)?;
+        checks::exact("expires_at_ms", expires_at_ms)?;
+        let (key, value) = (key.to_owned(), value.to_owned());
+        self.writer
+            .write(move |c| cache::put(c, &key, &value, expires_at_ms))
+            .await
+    }
+
+    async fn mark_once(&self, name: &str, expires_at_ms: u64) -> StoreResult<bool> {
+        checks::id("once-mark name", name)?;
+        checks::exact("expires_at_ms", expires_at_ms)?;
+        let name = name.to_owned();
+        self.writer
+            .write(move |c| cache::mark_once(c, &name, expires_at_ms))
+            .await
+    }
+
+    async fn usage_records(
+        &self,
+        scope: UsageScope<'_>,
+        from_ms: u64,
+        to_ms: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<UsageRecord>> {
+        // Every stored time is below MAX_EXACT, so clamping changes no answer.
+        let (from_ms, to_ms) = (from_ms.min(checks::MAX_EXACT), to_ms.min(checks::MAX_EXACT));
+        if from_ms >= to_ms || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let owner = records::Owner::of(scope);
+        self.readers
+            .read(move |c| records::list(c, &owner, from_ms, to_ms, limit))
+            .await
+    }
+
+    async fn prune_usage_records(&self, before_ms: u64) -> StoreResult<u64> {
+        let before_ms = before_ms.min(checks::MAX_EXACT);
+        self.writer
+            .write(move |c| records::prune(c, before_ms))
+            .await
+    }
+
     async fn export_user(&self, key: &UserKey) -> StoreResult<serde_json::Value> {
         let key = key.clone();
         self.readers
@@ -278,29 +394,5 @@ impl Store for SqliteStore {
         self.readers
             .read(|c| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?))
             .await
-    }
-}
-
-#[async_trait]
-impl Journal for SqliteStore {
-    async fn journal_put(&self, jobs: &[JournalEntry]) -> StoreResult<()> {
-        for j in jobs {
-            checks::id("job id", &j.id)?;
-            checks::exact("enqueued_at_ms", j.enqueued_at_ms)?;
-            if let Some(nb) = j.not_before {
-                checks::exact("not_before", nb)?;
-            }
-        }
-        let jobs = jobs.to_vec();
-        self.writer.write(move |c| journal::put(c, &jobs)).await
-    }
-
-    async fn journal_done(&self, ids: &[String]) -> StoreResult<()> {
-        let ids = ids.to_vec();
-        self.writer.write(move |c| journal::done(c, &ids)).await
-    }
-
-    async fn journal_load(&self) -> StoreResult<Vec<JournalEntry>> {
-        self.readers.read(journal::load).await
     }
 }

@@ -2,7 +2,7 @@
 
 use rusqlite::{Connection, params};
 
-use super::{messages, usage, users};
+use super::{heartbeats, messages, notes, usage, users};
 use crate::store::export::{ConversationExport, UserExport};
 use crate::store::{StoreResult, UserKey};
 
@@ -32,11 +32,13 @@ pub fn export(conn: &Connection, key: &UserKey) -> StoreResult<UserExport> {
         });
     }
     out.usage = usage::user_rows(conn, key)?;
+    out.notes = notes::notes(conn, key)?;
+    out.heartbeat = heartbeats::get(conn, key)?;
     Ok(out)
 }
 
-/// Deletes the user's record, settings, conversations, usage rows, and the saved replies of the
-/// jobs in their conversations. Tenant aggregates keep their totals (they name no user); the
+/// Deletes the user's record, settings, conversations, notes, check-in schedule, usage rows and
+/// per-request records, and the saved replies of the jobs in their conversations. Tenant aggregates keep their totals (they name no user); the
 /// queue journal is left alone (its jobs finish or fail on their own).
 pub fn forget(conn: &Connection, key: &UserKey) -> StoreResult<()> {
     let who = params![key.tenant, key.user];
@@ -56,6 +58,9 @@ pub fn forget(conn: &Connection, key: &UserKey) -> StoreResult<()> {
         "settings",
         "usage_user_day",
         "usage_user_month",
+        "usage_records",
+        "notes",
+        "heartbeats",
         "users",
     ] {
         let sql = format!("DELETE FROM {table} WHERE tenant = ?1 AND user_id = ?2");

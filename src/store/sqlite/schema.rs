@@ -11,7 +11,8 @@ use crate::store::{StoreError, StoreResult};
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Migration `i` takes the database from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE users (
     tenant        TEXT NOT NULL,
     user_id       TEXT NOT NULL,
@@ -114,7 +115,67 @@ CREATE TABLE journal (
     not_before     INTEGER,
     enqueued_at_ms INTEGER NOT NULL
 );
-"#];
+"#,
+    r#"
+CREATE TABLE notes (
+    id      INTEGER PRIMARY KEY,
+    tenant  TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    at_ms   INTEGER NOT NULL,
+    text    TEXT NOT NULL
+);
+CREATE INDEX notes_by_user ON notes (tenant, user_id, at_ms);
+
+CREATE TABLE heartbeats (
+    tenant        TEXT NOT NULL,
+    user_id       TEXT NOT NULL,
+    enabled       INTEGER NOT NULL,
+    every_minutes INTEGER NOT NULL,
+    active_from   INTEGER,
+    active_to     INTEGER,
+    tz            TEXT NOT NULL,
+    target        TEXT NOT NULL,
+    personality   TEXT NOT NULL,
+    place         TEXT NOT NULL,
+    next_run_ms   INTEGER NOT NULL,
+    -- A claim's hold: not claimed again before this (0: not held). Kept apart from next_run_ms,
+    -- which stays the schedule's own (what the user and their export see).
+    held_until_ms INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (tenant, user_id)
+) WITHOUT ROWID;
+CREATE INDEX heartbeats_due ON heartbeats (enabled, next_run_ms);
+
+CREATE TABLE cache (
+    key           TEXT PRIMARY KEY,
+    value         TEXT NOT NULL,
+    expires_at_ms INTEGER NOT NULL
+);
+CREATE INDEX cache_by_expiry ON cache (expires_at_ms);
+
+CREATE TABLE once_marks (
+    name          TEXT PRIMARY KEY,
+    expires_at_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX once_marks_by_expiry ON once_marks (expires_at_ms);
+
+CREATE TABLE usage_records (
+    id            INTEGER PRIMARY KEY,
+    tenant        TEXT NOT NULL,
+    user_id       TEXT NOT NULL,
+    at_ms         INTEGER NOT NULL,
+    provider      TEXT NOT NULL,
+    model         TEXT NOT NULL,
+    input_tokens  INTEGER NOT NULL,
+    output_tokens INTEGER NOT NULL,
+    cost_usd      REAL NOT NULL,
+    kind          TEXT NOT NULL,
+    estimated     INTEGER NOT NULL
+);
+CREATE INDEX usage_records_by_user ON usage_records (tenant, user_id, at_ms);
+CREATE INDEX usage_records_by_tenant ON usage_records (tenant, at_ms);
+CREATE INDEX usage_records_by_at ON usage_records (at_ms);
+"#,
+];
 
 /// Opens the writer connection: creates the file, turns on WAL, migrates.
 pub fn open_writer(path: &std::path::Path) -> StoreResult<Connection> {
@@ -173,5 +234,44 @@ mod tests {
         conn.pragma_update(None, "user_version", 99).unwrap();
         drop(conn);
         assert!(matches!(open_writer(&path), Err(StoreError::Corrupt(_))));
+    }
+
+    #[test]
+    fn a_version_1_database_gains_the_new_tables_and_keeps_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1.db");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute(
+            "INSERT INTO settings (tenant, user_id, name, value) VALUES ('t', 'u', 'n', 'v')",
+            [],
+        )
+        .unwrap();
+        drop(conn);
+
+        let conn = open_writer(&path).unwrap();
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, MIGRATIONS.len() as i64);
+        let kept: String = conn
+            .query_row("SELECT value FROM settings WHERE name = 'n'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(kept, "v");
+        for table in [
+            "notes",
+            "heartbeats",
+            "cache",
+            "once_marks",
+            "usage_records",
+        ] {
+            let n: i64 = conn
+                .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(n, 0, "{table}");
+        }
     }
 }

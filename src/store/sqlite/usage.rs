@@ -1,9 +1,10 @@
-//! Usage in SQLite: four aggregate tables (user and tenant, per day and per month) updated
-//! together in one transaction per record; reports read whole months from the month tables and
+//! Usage in SQLite: four aggregate tables (user and tenant, per day and per month) and the
+//! per-request record (`records.rs`), all written together in one transaction; reports read whole months from the month tables and
 //! the loose days at either end from the day tables.
 
 use rusqlite::{Connection, Row, params};
 
+use super::records;
 use crate::store::calendar::{self, Span};
 use crate::store::export::{DayUsage, MonthUsage, UsageExport};
 use crate::store::{Day, StoreResult, UsageRecord, UsageScope, UsageTotals, UserKey, day_of};
@@ -15,6 +16,7 @@ const ADD: &str = "ON CONFLICT DO UPDATE SET
     cost_usd = cost_usd + excluded.cost_usd";
 
 pub fn record(conn: &Connection, rec: &UsageRecord) -> StoreResult<()> {
+    records::insert(conn, rec)?;
     let day = day_of(rec.at_ms);
     let month = calendar::month_of(day);
     let (i, o, c) = (rec.input_tokens, rec.output_tokens, rec.cost_usd);
@@ -118,7 +120,7 @@ pub fn by_user(
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// A user's per-day and per-month rows, for exports.
+/// A user's per-day and per-month rows and per-request records, for exports.
 pub fn user_rows(conn: &Connection, key: &UserKey) -> StoreResult<UsageExport> {
     let mut out = UsageExport::default();
     let mut stmt = conn.prepare_cached(
@@ -140,5 +142,6 @@ pub fn user_rows(conn: &Connection, key: &UserKey) -> StoreResult<UsageExport> {
         Ok(MonthUsage::new(r.get(0)?, totals(r, 1)?))
     })?;
     out.months = rows.collect::<rusqlite::Result<_>>()?;
+    out.records = records::of_user(conn, key)?;
     Ok(out)
 }
