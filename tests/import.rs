@@ -245,7 +245,7 @@ async fn multi_user_layout_lands_in_the_store_once() {
 }
 
 #[tokio::test]
-async fn a_rerun_brings_back_nothing_the_user_has_since_replaced_or_deleted() {
+async fn a_rerun_brings_back_nothing_the_user_has_since_replaced_deleted_or_forgotten() {
     let setup = fx::setup();
     let cfg = fx::load(&setup.config);
     let src = tempfile::tempdir().unwrap();
@@ -295,6 +295,25 @@ async fn a_rerun_brings_back_nothing_the_user_has_since_replaced_or_deleted() {
     assert!(st.notes(&key).await.unwrap().is_empty());
     // `--user` imported that user only.
     assert_eq!(st.users(Some(TENANT), None, 10).await.unwrap().len(), 1);
+
+    // The user asks to be forgotten: another run does not bring them back.
+    st.forget_user(&key).await.unwrap();
+    let after = run_daemonvigil(&cfg, &opts(src.path(), Some("111"), None))
+        .await
+        .unwrap();
+    assert_eq!(after.users, tally(0, 0));
+    assert_eq!(after.messages, tally(0, 0));
+    assert!(has_problem(
+        &after,
+        "users.json",
+        None,
+        "has been forgotten since"
+    ));
+    assert!(st.user(&key).await.unwrap().is_none());
+    assert!(st.history(&c, 100).await.unwrap().is_empty());
+    assert!(st.settings(&key).await.unwrap().is_empty());
+    assert!(st.heartbeat(&key).await.unwrap().is_none());
+    assert!(st.notes(&key).await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -391,6 +410,15 @@ async fn refusals_leave_no_trace() {
         .unwrap_err();
     assert!(matches!(e, ImportError::UnknownUser(_)), "{e}");
     assert!(!setup.data.exists(), "a refused import opened the store");
+
+    // A data directory inside the source would write there.
+    let inside = fx::setup_with_data(Some(&multi.path().join("switchboard-data")));
+    let before = fx::snapshot(multi.path());
+    let e = run_daemonvigil(&fx::load(&inside.config), &opts(multi.path(), None, None))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, ImportError::DataDirInSource(_)), "{e}");
+    assert_eq!(fx::snapshot(multi.path()), before);
 }
 
 #[tokio::test]

@@ -32,6 +32,8 @@ pub struct FromFile<T> {
 pub struct UserData {
     /// The Telegram id (digits).
     pub id: String,
+    /// Where the user was found (`users.json`, `users/<id>`, `.`), for problems about the user.
+    pub origin: String,
     pub first_name: Option<String>,
     pub username: Option<String>,
     pub status: Status,
@@ -45,9 +47,10 @@ pub struct UserData {
 }
 
 impl UserData {
-    fn new(id: String) -> UserData {
+    fn new(id: String, origin: String) -> UserData {
         UserData {
             id,
+            origin,
             first_name: None,
             username: None,
             status: Status::Active,
@@ -97,7 +100,7 @@ pub fn read(dir: &Path, user: Option<&str>) -> Result<Source, ImportError> {
 
 fn read_single(dir: &Path, id: &str) -> Source {
     let mut summary = Summary::new(dir.to_path_buf(), Layout::SingleUser);
-    let mut data = UserData::new(id.to_owned());
+    let mut data = UserData::new(id.to_owned(), ".".into());
     read_history(dir, "", &mut data, &mut summary);
     if let Some(usage) = read_usage(dir, &mut summary) {
         let mut mine = Vec::new();
@@ -134,7 +137,7 @@ fn read_multi(dir: &Path, only: Option<&str>) -> Source {
                 summary.files_read += 1;
                 issues(&mut summary, USERS, parsed.issues);
                 for u in parsed.items {
-                    let mut d = UserData::new(u.id.clone());
+                    let mut d = UserData::new(u.id.clone(), USERS.into());
                     d.first_name = u.first_name;
                     d.username = u.username;
                     d.status = u.status;
@@ -150,7 +153,8 @@ fn read_multi(dir: &Path, only: Option<&str>) -> Source {
     for id in user_dirs(dir, &mut summary) {
         if !users.contains_key(&id) {
             order.push(id.clone());
-            users.insert(id.clone(), UserData::new(id));
+            let origin = format!("{USERS_DIR}/{id}");
+            users.insert(id.clone(), UserData::new(id, origin));
         }
     }
     if dir.join(MESSAGES).is_file() {

@@ -1,9 +1,10 @@
 //! Writing one imported user into the store so that running the import again writes nothing
 //! twice: messages carry a job id derived from the source (`dv:<user>:<index>:<digest>`) and are
-//! looked up in the kept history; every message, note and usage record also takes a once-mark
-//! (`import:dv:<tenant>:<user>:<kind>:...`) before it is written, so what the user has since
-//! deleted, or what newer messages pushed out of the history, is not brought back. Settings and
-//! check-in schedules are only set where the user has none.
+//! looked up in the kept history; the user, every message, note, usage record, setting and
+//! check-in schedule also takes a once-mark (`import:dv:<tenant>:<user>:<kind>...`) before it is
+//! written, so what the user has deleted since (down to the whole user, with `/forget`), or what
+//! newer messages pushed out of the history, is not brought back. Settings and schedules the user
+//! already has are left alone.
 //!
 //! A store refusing one item (`StoreError::Invalid`: too long, say) is a problem and the import
 //! goes on; any other store error stops it.
@@ -47,7 +48,9 @@ pub struct Destination<'a> {
 /// Imports one user; store failures other than a refused item stop the import.
 pub async fn user(t: &Destination<'_>, d: &UserData, s: &mut Summary) -> Result<(), StoreError> {
     let key = UserKey::new(&t.tenant.name, format!("telegram:{}", d.id));
-    register(t, d, &key, s).await?;
+    if !register(t, d, &key, s).await? {
+        return Ok(());
+    }
     if let Some(m) = &d.messages {
         messages(t, d, &key, m, s).await?;
     }
@@ -68,8 +71,23 @@ async fn register(
     d: &UserData,
     key: &UserKey,
     s: &mut Summary,
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     let known = t.store.user(key).await?.is_some();
+    let first_time = t
+        .store
+        .mark_once(&format!("{}:user", mark_prefix(key)), FOREVER_MS)
+        .await?;
+    if !known && !first_time {
+        s.problem(
+            &d.origin,
+            None,
+            format!(
+                "user {} was imported before and has been forgotten since (/forget); skipped",
+                d.id
+            ),
+        );
+        return Ok(false);
+    }
     let first = d.first_ms.unwrap_or(t.now_ms);
     let display_name = d
         .first_name
@@ -94,7 +112,7 @@ async fn register(
         t.store.seen(&seen).await?;
     }
     count(&mut s.users, !known);
-    Ok(())
+    Ok(true)
 }
 
 async fn messages(
@@ -234,7 +252,10 @@ async fn config(
         }
     }
     for (name, value) in settings {
-        if t.store.setting(key, &name).await?.is_some() {
+        let mark = format!("{}:setting:{name}", mark_prefix(key));
+        if t.store.setting(key, &name).await?.is_some()
+            || !t.store.mark_once(&mark, FOREVER_MS).await?
+        {
             s.settings.already += 1;
             continue;
         }
@@ -256,7 +277,8 @@ async fn heartbeat(
     from: &FromFile<UserConfig>,
     s: &mut Summary,
 ) -> Result<(), StoreError> {
-    if t.store.heartbeat(key).await?.is_some() {
+    let mark = format!("{}:heartbeat", mark_prefix(key));
+    if t.store.heartbeat(key).await?.is_some() || !t.store.mark_once(&mark, FOREVER_MS).await? {
         s.heartbeats.already += 1;
         return Ok(());
     }
@@ -391,7 +413,7 @@ async fn usage(
             &from.file,
             None,
             format!(
-                "{n} records of model {model:?} have no total_cost and the config has no price for it; recorded at $0"
+                "{n} record(s) of model {model:?} have no total_cost and the config has no price for it; recorded at $0"
             ),
         );
     }

@@ -31,8 +31,13 @@ pub struct Setup {
 /// `switchboard.toml` with embedded storage, history kept to 6 messages, one priced model,
 /// private Telegram chats in tenant `companions` (answered by Sage), and a Telegram bot.
 pub fn setup() -> Setup {
+    setup_with_data(None)
+}
+
+/// [`setup`] with the data directory elsewhere.
+pub fn setup_with_data(data: Option<&Path>) -> Setup {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
+    let data = data.map_or_else(|| dir.path().join("data"), Path::to_path_buf);
     let toml = format!(
         r#"[storage]
 mode = "embedded"
