@@ -4,53 +4,12 @@
 //! single-user directory without `--user`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod import_cli;
 mod import_fixtures;
 
-use std::path::Path;
-use std::process::Command;
-
-use import_fixtures as fx;
-use switchboard::import::{ImportError, ImportOptions, Summary, Tally, run_daemonvigil};
-use switchboard::store::{
-    ConversationKey, Role, SqliteStore, Store, UsageScope, UserKey, UserStatus, day_of,
-};
-
-const TENANT: &str = "companions";
-/// Any day the fixtures use.
-const DAYS: (i64, i64) = (20_000, 20_500);
-
-fn opts(dir: &Path, user: Option<&str>, tenant: Option<&str>) -> ImportOptions {
-    ImportOptions {
-        dir: dir.to_path_buf(),
-        user: user.map(str::to_owned),
-        tenant: tenant.map(str::to_owned),
-    }
-}
-
-async fn store(s: &fx::Setup) -> SqliteStore {
-    SqliteStore::open(&s.data.join("switchboard.sqlite"))
-        .await
-        .unwrap()
-}
-
-fn conv(tenant: &str, id: &str, personality: &str) -> ConversationKey {
-    ConversationKey {
-        tenant: tenant.into(),
-        place: id.into(),
-        user: format!("telegram:{id}"),
-        personality: personality.into(),
-    }
-}
-
-fn tally(imported: u64, already: u64) -> Tally {
-    Tally { imported, already }
-}
-
-fn has_problem(s: &Summary, file: &str, line: Option<usize>, needle: &str) -> bool {
-    s.problems
-        .iter()
-        .any(|p| p.file == file && p.line == line && p.reason.contains(needle))
-}
+use import_fixtures::{self as fx, DAYS, TENANT, conv, has_problem, opts, store, tally};
+use switchboard::import::{ImportError, run_daemonvigil};
+use switchboard::store::{Role, Store, UsageScope, UserKey, UserStatus, day_of};
 
 #[tokio::test]
 async fn multi_user_layout_lands_in_the_store_once() {
@@ -436,100 +395,4 @@ async fn nothing_readable_is_said() {
         !setup.data.exists(),
         "nothing read, yet the store was opened"
     );
-}
-
-fn binary(setup: &fx::Setup, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_switchboard"))
-        .arg("--config")
-        .arg(&setup.config)
-        .args(args)
-        .env_remove("SWITCHBOARD_CONFIG")
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap()
-}
-
-#[test]
-fn the_binary_imports_and_summarizes() {
-    let setup = fx::setup();
-    let src = tempfile::tempdir().unwrap();
-    fx::multi_user(src.path());
-    let dir = src.path().to_str().unwrap();
-    let out = binary(&setup, &["import", "daemonvigil", dir]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(stdout.contains("(multi-user layout)"), "{stdout}");
-    assert!(stdout.contains("tenant:      companions (where Telegram bot \"companion\""));
-    let row = |name: &str, a: u64, b: u64| format!("  {name:<16}{a:>10}{b:>15}\n");
-    assert!(stdout.contains(&row("messages", 12, 0)), "{stdout}");
-    assert!(stdout.contains(&row("usage records", 4, 0)), "{stdout}");
-    assert!(stdout.contains("Problems (4):"), "{stdout}");
-    assert!(
-        stdout.contains("  api_usage.jsonl:3: not valid JSON"),
-        "{stdout}"
-    );
-    assert!(!stdout.contains("Zürich"), "message content in the summary");
-
-    let out = binary(&setup, &["import", "daemonvigil", dir]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success());
-    assert!(stdout.contains(&row("messages", 0, 12)), "{stdout}");
-    assert!(stdout.contains(&row("notes", 0, 2)), "{stdout}");
-}
-
-#[test]
-fn the_binary_refuses_a_single_user_directory_without_user() {
-    let setup = fx::setup();
-    let src = tempfile::tempdir().unwrap();
-    fx::single_user(src.path());
-    let out = binary(
-        &setup,
-        &["import", "daemonvigil", src.path().to_str().unwrap()],
-    );
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("single-user DaemonVigil directory"),
-        "{stderr}"
-    );
-    assert!(stderr.contains("--user <id>"), "{stderr}");
-    assert!(out.stdout.is_empty());
-
-    let broken = tempfile::tempdir().unwrap();
-    std::fs::write(broken.path().join("api_usage.jsonl"), [0xff, 0xfe]).unwrap();
-    std::fs::write(broken.path().join("messages.json"), "nope").unwrap();
-    let out = binary(
-        &setup,
-        &[
-            "import",
-            "daemonvigil",
-            broken.path().to_str().unwrap(),
-            "--user",
-            "7",
-        ],
-    );
-    // The usage file was read (one bad line): something was read, so it succeeds.
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    std::fs::remove_file(broken.path().join("api_usage.jsonl")).unwrap();
-    let out = binary(
-        &setup,
-        &[
-            "import",
-            "daemonvigil",
-            broken.path().to_str().unwrap(),
-            "--user",
-            "7",
-        ],
-    );
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing could be read"));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("messages.json:1: not valid JSON"));
 }
