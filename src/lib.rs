@@ -13,6 +13,7 @@ pub mod commands;
 pub mod config;
 pub mod defaults;
 pub mod heartbeat;
+pub mod import;
 pub mod ingress;
 pub mod journal_queue;
 pub mod observe;

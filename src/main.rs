@@ -1,10 +1,11 @@
 //! The switchboard binary: parses the command line, loads the config, starts tracing, and hands
-//! over to the library (`app::run`, `sim::simulate`, `config` checks).
+//! over to the library (`app::run`, `sim::simulate`, `config` checks, `import`).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use switchboard::import::{ImportOptions, run_daemonvigil};
 use switchboard::sim::{Scenario, SimOptions, SimStorage, simulate};
 use switchboard::{app, config, defaults};
 use tokio_util::sync::CancellationToken;
@@ -65,6 +66,30 @@ enum Command {
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Import users, history, notes and usage from another bot into the configured storage.
+    Import {
+        #[command(subcommand)]
+        from: ImportFrom,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ImportFrom {
+    /// DaemonVigil's data directory (users.json and users/<id>/, or the single-user
+    /// messages.json, scratchpad.json and api_usage.jsonl). Safe to run again: nothing is
+    /// imported twice. The directory is only read.
+    Daemonvigil {
+        /// The directory (DaemonVigil's `data/`).
+        dir: PathBuf,
+        /// The Telegram user id the data belongs to (required for the single-user layout; in
+        /// the multi-user layout, import only this user).
+        #[arg(long)]
+        user: Option<String>,
+        /// The tenant to import into. Default: the tenant the first Telegram bot's private chats
+        /// belong to, else "default".
+        #[arg(long)]
+        tenant: Option<String>,
     },
 }
 
@@ -165,6 +190,21 @@ async fn main_async(cli: Cli) -> anyhow::Result<()> {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
                 print!("{}", report.render());
+            }
+        }
+        Command::Import {
+            from: ImportFrom::Daemonvigil { dir, user, tenant },
+        } => {
+            init_tracing(cli.log_format, "warn");
+            let cfg = load_config(&cli.config, false)?;
+            let opts = ImportOptions { dir, user, tenant };
+            let summary = run_daemonvigil(&cfg, &opts).await?;
+            print!("{}", summary.render());
+            if summary.nothing_read() {
+                anyhow::bail!(
+                    "nothing could be read from {}; see the problems above",
+                    opts.dir.display()
+                );
             }
         }
     }
