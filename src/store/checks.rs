@@ -2,7 +2,8 @@
 //! whichever backend runs, plus the few conversions both need (roles, user search).
 
 use super::{
-    ConversationKey, Day, Role, StoreError, StoreResult, UsageRecord, UserKey, UserRecord,
+    ConversationKey, Day, Heartbeat, NOTE_MAX_CHARS, Role, StoreError, StoreResult, UsageRecord,
+    UserKey, UserRecord,
 };
 
 /// Longest id (tenant, user, place, personality, job id), in bytes.
@@ -80,6 +81,43 @@ pub fn usage(rec: &UsageRecord) -> StoreResult<()> {
         )));
     }
     Ok(())
+}
+
+/// A note holds 1..=[`NOTE_MAX_CHARS`] characters, not all of them blank.
+pub fn note(text: &str) -> StoreResult<()> {
+    if text.trim().is_empty() {
+        return Err(StoreError::Invalid("note is empty".into()));
+    }
+    let chars = text.chars().count();
+    if chars > NOTE_MAX_CHARS {
+        return Err(StoreError::Invalid(format!(
+            "note is {chars} characters, more than {NOTE_MAX_CHARS}"
+        )));
+    }
+    Ok(())
+}
+
+/// Minutes in a day: active hours are minutes of the day.
+const DAY_MINUTES: u16 = 24 * 60;
+
+pub fn heartbeat(h: &Heartbeat) -> StoreResult<()> {
+    exact("next_run_ms", h.next_run_ms)?;
+    if h.every_minutes == 0 {
+        return Err(StoreError::Invalid(
+            "every_minutes must be at least 1".into(),
+        ));
+    }
+    if let Some((from, to)) = h.active
+        && (from >= DAY_MINUTES || to >= DAY_MINUTES)
+    {
+        return Err(StoreError::Invalid(format!(
+            "active hours {from}..{to} are not minutes of a day"
+        )));
+    }
+    bounded("tz", &h.tz, MAX_ID_BYTES)?;
+    bounded("personality", &h.personality, MAX_ID_BYTES)?;
+    bounded("place", &h.place, MAX_ID_BYTES)?;
+    bounded("target", &h.target, MAX_SETTING_BYTES)
 }
 
 /// `Ok(false)`: the range is empty (`from > to`), nothing to read.
@@ -181,5 +219,38 @@ mod tests {
             Err(StoreError::Invalid(_))
         ));
         assert!(!range(5, 4).unwrap());
+        assert!(matches!(note(" \t\n"), Err(StoreError::Invalid(_))));
+        assert!(note(&"é".repeat(NOTE_MAX_CHARS)).is_ok());
+        assert!(matches!(
+            note(&"x".repeat(NOTE_MAX_CHARS + 1)),
+            Err(StoreError::Invalid(_))
+        ));
+        let h = Heartbeat {
+            enabled: true,
+            every_minutes: 60,
+            active: Some((22 * 60, 6 * 60)),
+            tz: "UTC".into(),
+            target: "{}".into(),
+            personality: "pirate".into(),
+            place: "dm:1".into(),
+            next_run_ms: 1,
+        };
+        assert!(heartbeat(&h).is_ok(), "a window past midnight is fine");
+        for bad in [
+            Heartbeat {
+                every_minutes: 0,
+                ..h.clone()
+            },
+            Heartbeat {
+                active: Some((0, 24 * 60)),
+                ..h.clone()
+            },
+            Heartbeat {
+                next_run_ms: MAX_EXACT,
+                ..h.clone()
+            },
+        ] {
+            assert!(matches!(heartbeat(&bad), Err(StoreError::Invalid(_))));
+        }
     }
 }
