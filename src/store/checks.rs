@@ -223,6 +223,39 @@ mod tests {
             Err(StoreError::Invalid(_))
         ));
         assert!(!range(5, 4).unwrap());
+        assert!(matches!(note(" \t\n"), Err(StoreError::Invalid(_))));
+        assert!(note(&"é".repeat(NOTE_MAX_CHARS)).is_ok());
+        assert!(matches!(
+            note(&"x".repeat(NOTE_MAX_CHARS + 1)),
+            Err(StoreError::Invalid(_))
+        ));
+        let h = Heartbeat {
+            enabled: true,
+            every_minutes: 60,
+            active: Some((22 * 60, 6 * 60)),
+            tz: "UTC".into(),
+            target: "{}".into(),
+            personality: "pirate".into(),
+            place: "dm:1".into(),
+            next_run_ms: 1,
+        };
+        assert!(heartbeat(&h).is_ok(), "a window past midnight is fine");
+        for bad in [
+            Heartbeat {
+                every_minutes: 0,
+                ..h.clone()
+            },
+            Heartbeat {
+                active: Some((0, 24 * 60)),
+                ..h.clone()
+            },
+            Heartbeat {
+                next_run_ms: MAX_EXACT,
+                ..h.clone()
+            },
+        ] {
+            assert!(matches!(heartbeat(&bad), Err(StoreError::Invalid(_))));
+        }
     }
 
     #[test]

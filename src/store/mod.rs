@@ -294,108 +294,48 @@ pub trait Store: Send + Sync + 'static {
 
     /// Adds a note (1..=[`NOTE_MAX_CHARS`] characters, else `Invalid`), dropping the oldest past
     /// [`NOTES_KEPT`]; returns how many notes the user has.
-    #[allow(unused_variables)]
-    async fn add_note(&self, key: &UserKey, text: &str, at_ms: u64) -> StoreResult<usize> {
-        Err(StoreError::Unavailable(
-            "CONTRACT-DEFAULT: not implemented on this backend yet".into(),
-        ))
-    }
+    async fn add_note(&self, key: &UserKey, text: &str, at_ms: u64) -> StoreResult<usize>;
     /// The user's notes, oldest first.
-    #[allow(unused_variables)]
-    async fn notes(&self, key: &UserKey) -> StoreResult<Vec<Note>> {
-        Err(StoreError::Unavailable(
-            "CONTRACT-DEFAULT: not implemented on this backend yet".into(),
-        ))
-    }
+    async fn notes(&self, key: &UserKey) -> StoreResult<Vec<Note>>;
     /// Deletes the user's notes; returns how many there were.
-    #[allow(unused_variables)]
-    async fn clear_notes(&self, key: &UserKey) -> StoreResult<usize> {
-        Err(StoreError::Unavailable(
-            "CONTRACT-DEFAULT: not implemented on this backend yet".into(),
-        ))
-    }
+    async fn clear_notes(&self, key: &UserKey) -> StoreResult<usize>;
 
     /// Stores (or with `None` deletes) the user's check-in schedule.
-    #[allow(unused_variables)]
-    async fn set_heartbeat(&self, key: &UserKey, schedule: Option<&Heartbeat>) -> StoreResult<()> {
-        Err(StoreError::Unavailable(
-            "CONTRACT-DEFAULT: not implemented on this backend yet".into(),
-        ))
-    }
-    #[allow(unused_variables)]
-    async fn heartbeat(&self, key: &UserKey) -> StoreResult<Option<Heartbeat>> {
-        Err(StoreError::Unavailable(
-            "CONTRACT-DEFAULT: not implemented on this backend yet".into(),
-        ))
-    }
+    async fn set_heartbeat(&self, key: &UserKey, schedule: Option<&Heartbeat>) -> StoreResult<()>;
+    async fn heartbeat(&self, key: &UserKey) -> StoreResult<Option<Heartbeat>>;
     /// Atomically claims up to `limit` enabled schedules due at `now_ms` (earliest first): each
     /// one is held until `now_ms + hold_ms`, so no other scheduler (in any process) claims it
     /// again before the claimer reschedules it; after a crash it comes back when the hold ends,
     /// with that as its due time. The hold is kept apart from `next_run_ms`, which reads back as
     /// the user's real next run.
-    #[allow(unused_variables)]
     async fn claim_due_heartbeats(
         &self,
         now_ms: u64,
         hold_ms: u64,
         limit: usize,
-    ) -> StoreResult<Vec<DueHeartbeat>> {
-        Err(StoreError::Unavailable(
-            "CONTRACT-DEFAULT: not implemented on this backend yet".into(),
-        ))
-    }
+    ) -> StoreResult<Vec<DueHeartbeat>>;
     /// Moves an existing schedule's next run (its other fields, which the user may have just
     /// changed, are left alone); false if the user has no schedule.
-    #[allow(unused_variables)]
-    async fn reschedule_heartbeat(&self, key: &UserKey, next_run_ms: u64) -> StoreResult<bool> {
-        Err(StoreError::Unavailable(
-            "CONTRACT-DEFAULT: not implemented on this backend yet".into(),
-        ))
-    }
+    async fn reschedule_heartbeat(&self, key: &UserKey, next_run_ms: u64) -> StoreResult<bool>;
 
     /// A cached value, if present and not expired at `now_ms` (expiry is compared with the given
     /// time; backends may also drop entries on their own clock a while after it).
-    #[allow(unused_variables)]
-    async fn cache_get(&self, key: &str, now_ms: u64) -> StoreResult<Option<String>> {
-        Err(StoreError::Unavailable(
-            "CONTRACT-DEFAULT: not implemented on this backend yet".into(),
-        ))
-    }
-    #[allow(unused_variables)]
-    async fn cache_put(&self, key: &str, value: &str, expires_at_ms: u64) -> StoreResult<()> {
-        Err(StoreError::Unavailable(
-            "CONTRACT-DEFAULT: not implemented on this backend yet".into(),
-        ))
-    }
+    async fn cache_get(&self, key: &str, now_ms: u64) -> StoreResult<Option<String>>;
+    async fn cache_put(&self, key: &str, value: &str, expires_at_ms: u64) -> StoreResult<()>;
     /// True for exactly one caller per `name` (across processes) until `expires_at_ms`, a
     /// wall-clock time; used for "once per day" notices.
-    #[allow(unused_variables)]
-    async fn mark_once(&self, name: &str, expires_at_ms: u64) -> StoreResult<bool> {
-        Err(StoreError::Unavailable(
-            "CONTRACT-DEFAULT: not implemented on this backend yet".into(),
-        ))
-    }
+    async fn mark_once(&self, name: &str, expires_at_ms: u64) -> StoreResult<bool>;
 
     /// Per-request usage records with `from_ms <= at_ms < to_ms`, newest first, at most `limit`.
-    #[allow(unused_variables)]
     async fn usage_records(
         &self,
         scope: UsageScope<'_>,
         from_ms: u64,
         to_ms: u64,
         limit: usize,
-    ) -> StoreResult<Vec<UsageRecord>> {
-        Err(StoreError::Unavailable(
-            "CONTRACT-DEFAULT: not implemented on this backend yet".into(),
-        ))
-    }
+    ) -> StoreResult<Vec<UsageRecord>>;
     /// Deletes per-request records older than `before_ms` (the aggregates stay); returns how many.
-    #[allow(unused_variables)]
-    async fn prune_usage_records(&self, before_ms: u64) -> StoreResult<u64> {
-        Err(StoreError::Unavailable(
-            "CONTRACT-DEFAULT: not implemented on this backend yet".into(),
-        ))
-    }
+    async fn prune_usage_records(&self, before_ms: u64) -> StoreResult<u64>;
 
     /// Everything stored about a user, as one JSON document.
     async fn export_user(&self, key: &UserKey) -> StoreResult<serde_json::Value>;

@@ -7,15 +7,22 @@
 //!
 //! Per user (`{u}`): `rec` (hash: the record), `set` (hash: settings), `convs` (hash: field per
 //! conversation, the index of `c:<conv>:meta` and `c:<conv>:msgs`), `udays` / `umonths` (sorted
-//! sets: the days and months with usage, the index of `ud:<day>` / `um:<month>`), so
+//! sets: the days and months with usage, the index of `ud:<day>` / `um:<month>`), `notes` (list
+//! of note JSON, oldest first), `urec` (sorted set: the user's usage records by time), so
 //! `forget_user` finds every key of a user without SCAN.
 //!
 //! Per tenant (`{t}`): `users` (sorted set: user -> last seen), `d:<day>` / `m:<month>` (usage
-//! hashes), `du:<day>` (set: users with usage that day).
+//! hashes), `du:<day>` (set: users with usage that day), `rec` (sorted set: the tenant's usage
+//! records by time, the same members as the users' `urec`).
+//!
+//! Check-ins (`{hb}`, one slot so one script claims atomically): `sched` (hash: user member ->
+//! `<next_run_ms>|<json>`) and `due` (sorted set: user member -> next run, enabled schedules
+//! only).
 //!
 //! Shared: `users` (sorted set: `<tenant len>:<tenant><user>` -> last seen), `dt:<day>` (set:
-//! tenants with usage that day), `o:<job>` (hash: outcome) and `outcomes` (sorted set: job ->
-//! saved at).
+//! tenants with usage that day), `rtenants` (set: tenants with usage records, walked by pruning),
+//! `o:<job>` (hash: outcome) and `outcomes` (sorted set: job -> saved at), `cache:<key>` (string:
+//! `<expires_at_ms>|<value>`), `once:<name>` (string, expiring at the mark's end).
 
 use crate::store::calendar::Month;
 use crate::store::{ConversationKey, Day, UserKey};
@@ -97,6 +104,14 @@ impl Keys {
         self.user(key, "umonths")
     }
 
+    pub fn notes(&self, key: &UserKey) -> String {
+        self.user(key, "notes")
+    }
+
+    pub fn user_records(&self, key: &UserKey) -> String {
+        self.user(key, "urec")
+    }
+
     pub fn user_day(&self, key: &UserKey, day: Day) -> String {
         self.user(key, &format!("ud:{day}"))
     }
@@ -133,6 +148,32 @@ impl Keys {
 
     pub fn tenant_day_users(&self, tenant: &str, day: Day) -> String {
         self.tenant(tenant, &format!("du:{day}"))
+    }
+
+    pub fn tenant_records(&self, tenant: &str) -> String {
+        self.tenant(tenant, "rec")
+    }
+
+    /// Every check-in schedule (hash: user member -> `<next_run_ms>|<json>`).
+    pub fn schedules(&self) -> String {
+        format!("{}{{hb}}:sched", self.base)
+    }
+
+    /// The enabled schedules by next run (same hash tag as [`Keys::schedules`]).
+    pub fn due(&self) -> String {
+        format!("{}{{hb}}:due", self.base)
+    }
+
+    pub fn record_tenants(&self) -> String {
+        format!("{}rtenants", self.base)
+    }
+
+    pub fn cache(&self, key: &str) -> String {
+        format!("{}cache:{key}", self.base)
+    }
+
+    pub fn once(&self, name: &str) -> String {
+        format!("{}once:{name}", self.base)
     }
 
     pub fn all_users(&self) -> String {
@@ -180,6 +221,9 @@ mod tests {
         let tag = "{u:3:a:b1:c}";
         assert!(k.record(&a).contains(tag) && k.conv_msgs(&a, &f).contains(tag));
         assert!(k.user_day(&a, 20_000).contains(tag));
+        assert!(k.notes(&a).contains(tag) && k.user_records(&a).contains(tag));
+        // A claim touches both check-in keys in one script: they share a slot.
+        assert!(k.schedules().contains("{hb}") && k.due().contains("{hb}"));
     }
 
     #[test]

@@ -5,15 +5,21 @@
 //! between them can leave an index entry pointing at nothing, which readers skip.
 //!
 //! Retention: per-day usage keys live 400 days after their last update, per-month ones 800 days;
-//! job outcomes 7 days (and `prune_outcomes` deletes older ones on request). Users, settings and
-//! conversations stay until `forget_user`.
+//! job outcomes 7 days (and `prune_outcomes` deletes older ones on request); per-request usage
+//! records until `prune_usage_records`; cache entries an hour past their expiry (30 days at
+//! most); once-marks until they end. Users, settings, conversations, notes and check-in schedules
+//! stay until `forget_user`.
 
 mod batch;
+mod cache;
 mod errors;
+mod heartbeats;
 mod keys;
 mod messages;
+mod notes;
 mod outcomes;
 mod privacy;
+mod records;
 mod scripts;
 mod usage;
 mod users;
@@ -26,8 +32,9 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use super::checks;
 use super::{
-    ConversationKey, Day, JobOutcome, Role, Seen, Store, StoreError, StoreResult, StoredMessage,
-    UsageRecord, UsageScope, UsageTotals, UserKey, UserRecord, UserStatus,
+    ConversationKey, Day, DueHeartbeat, Heartbeat, JobOutcome, Note, Role, Seen, Store, StoreError,
+    StoreResult, StoredMessage, UsageRecord, UsageScope, UsageTotals, UserKey, UserRecord,
+    UserStatus,
 };
 use keys::Keys;
 use scripts::Scripts;
@@ -226,6 +233,79 @@ impl Store for RedisStore {
 
     async fn prune_outcomes(&self, before_ms: u64) -> StoreResult<u64> {
         outcomes::prune(self, before_ms.min(checks::MAX_EXACT)).await
+    }
+
+    async fn add_note(&self, key: &UserKey, text: &str, at_ms: u64) -> StoreResult<usize> {
+        checks::user(key)?;
+        checks::note(text)?;
+        checks::exact("at_ms", at_ms)?;
+        notes::add(self, key, text, at_ms).await
+    }
+
+    async fn notes(&self, key: &UserKey) -> StoreResult<Vec<Note>> {
+        notes::notes(self, key).await
+    }
+
+    async fn clear_notes(&self, key: &UserKey) -> StoreResult<usize> {
+        notes::clear(self, key).await
+    }
+
+    async fn set_heartbeat(&self, key: &UserKey, schedule: Option<&Heartbeat>) -> StoreResult<()> {
+        checks::user(key)?;
+        if let Some(h) = schedule {
+            checks::heartbeat(h)?;
+        }
+        heartbeats::set(self, key, schedule).await
+    }
+
+    async fn heartbeat(&self, key: &UserKey) -> StoreResult<Option<Heartbeat>> {
+        heartbeats::get(self, key).await
+    }
+
+    async fn claim_due_heartbeats(
+        &self,
+        now_ms: u64,
+        hold_ms: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<DueHeartbeat>> {
+        checks::exact("now_ms", now_ms)?;
+        heartbeats::claim(self, now_ms, hold_ms, limit).await
+    }
+
+    async fn reschedule_heartbeat(&self, key: &UserKey, next_run_ms: u64) -> StoreResult<bool> {
+        checks::exact("next_run_ms", next_run_ms)?;
+        heartbeats::reschedule(self, key, next_run_ms).await
+    }
+
+    async fn cache_get(&self, key: &str, now_ms: u64) -> StoreResult<Option<String>> {
+        cache::get(self, key, now_ms).await
+    }
+
+    async fn cache_put(&self, key: &str, value: &str, expires_at_ms: u64) -> StoreResult<()> {
+        checks::id("cache key", key)?;
+        checks::bounded("cache value", value, checks::MAX_TEXT_BYTES)?;
+        checks::exact("expires_at_ms", expires_at_ms)?;
+        cache::put(self, key, value, expires_at_ms).await
+    }
+
+    async fn mark_once(&self, name: &str, expires_at_ms: u64) -> StoreResult<bool> {
+        checks::id("once-mark name", name)?;
+        checks::exact("expires_at_ms", expires_at_ms)?;
+        cache::mark_once(self, name, expires_at_ms).await
+    }
+
+    async fn usage_records(
+        &self,
+        scope: UsageScope<'_>,
+        from_ms: u64,
+        to_ms: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<UsageRecord>> {
+        records::list(self, scope, from_ms, to_ms, limit).await
+    }
+
+    async fn prune_usage_records(&self, before_ms: u64) -> StoreResult<u64> {
+        records::prune(self, before_ms.min(checks::MAX_EXACT)).await
     }
 
     async fn export_user(&self, key: &UserKey) -> StoreResult<serde_json::Value> {

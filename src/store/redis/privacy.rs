@@ -1,5 +1,5 @@
 //! A user's data as one document (export) and its deletion (forget) in Redis. The user's own keys
-//! are found through their indexes (`convs`, `udays`, `umonths`), never by SCAN.
+//! are found through their indexes (`convs`, `udays`, `umonths`, `urec`), never by SCAN.
 
 use std::collections::HashMap;
 
@@ -7,7 +7,7 @@ use super::RedisStore;
 use super::batch;
 use super::errors::corrupt;
 use super::keys::{parse_conv_field, user_member};
-use super::{messages, usage, users};
+use super::{heartbeats, messages, notes, records, usage, users};
 use crate::store::calendar::Month;
 use crate::store::export::{ConversationExport, UserExport};
 use crate::store::{Day, StoreResult, UserKey};
@@ -76,6 +76,9 @@ pub async fn export(s: &RedisStore, key: &UserKey) -> StoreResult<UserExport> {
         });
     }
     out.usage = usage::user_rows(s, key, &owned.days, &owned.months).await?;
+    out.usage.records = records::of_user(s, key).await?;
+    out.notes = notes::notes(s, key).await?;
+    out.heartbeat = heartbeats::get(s, key).await?;
     Ok(out)
 }
 
@@ -86,8 +89,8 @@ fn answered(meta: &HashMap<String, String>) -> u64 {
 }
 
 /// Deletes the user's keys, their entries in the shared indexes (user listings, per-day user
-/// sets) and the saved replies of the jobs in their conversations. Tenant aggregates keep their
-/// totals (they name no user). Shared entries go first, so a forget that fails half way can be
+/// sets, the tenant's usage records, the check-in schedules and due index) and the saved replies
+/// of the jobs in their conversations. Tenant aggregates keep their totals (they name no user). Shared entries go first, so a forget that fails half way can be
 /// repeated: the user's own indexes still lead to them.
 pub async fn forget(s: &RedisStore, key: &UserKey) -> StoreResult<()> {
     let owned = owned(s, key).await?;
@@ -103,7 +106,17 @@ pub async fn forget(s: &RedisStore, key: &UserKey) -> StoreResult<()> {
         }
     }
 
+    let record_members = records::user_members(s, key).await?;
+
     let mut shared = redis::pipe();
+    heartbeats::forget(s, key, &mut shared);
+    if !record_members.is_empty() {
+        shared
+            .cmd("ZREM")
+            .arg(s.keys.tenant_records(&key.tenant))
+            .arg(&record_members)
+            .ignore();
+    }
     shared
         .cmd("ZREM")
         .arg(s.keys.all_users())
@@ -139,6 +152,8 @@ pub async fn forget(s: &RedisStore, key: &UserKey) -> StoreResult<()> {
         s.keys.convs(key),
         s.keys.user_days(key),
         s.keys.user_months(key),
+        s.keys.notes(key),
+        s.keys.user_records(key),
     ];
     for f in &owned.convs {
         own.push(s.keys.conv_meta(key, f));

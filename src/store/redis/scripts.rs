@@ -18,6 +18,10 @@ pub struct Scripts {
     pub usage_tenant: Script,
     /// Saves a reply (first one wins).
     pub save_reply: Script,
+    /// Claims due check-in schedules for one scheduler.
+    pub claim_heartbeats: Script,
+    /// Moves an existing schedule's next run.
+    pub reschedule_heartbeat: Script,
 }
 
 impl Scripts {
@@ -30,6 +34,8 @@ impl Scripts {
             usage_user: Script::new(include_str!("lua/usage_user.lua")),
             usage_tenant: Script::new(include_str!("lua/usage_tenant.lua")),
             save_reply: Script::new(include_str!("lua/save_reply.lua")),
+            claim_heartbeats: Script::new(include_str!("lua/claim_heartbeats.lua")),
+            reschedule_heartbeat: Script::new(include_str!("lua/reschedule_heartbeat.lua")),
         }
     }
 }

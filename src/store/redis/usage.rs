@@ -1,6 +1,7 @@
 //! Usage in Redis: per-day and per-month aggregate hashes for each user (`{u}` tag) and each
 //! tenant (`{t}` tag), a set per tenant and day of the users with usage, and a set per day of the
-//! tenants with usage, which `usage_by_user` walks.
+//! tenants with usage, which `usage_by_user` walks. Each request's record (`records.rs`) is added
+//! by the same scripts, so a record and its share of the aggregates land together.
 
 use std::collections::{BTreeSet, HashMap};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -8,6 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use super::RedisStore;
 use super::batch;
 use super::errors::corrupt;
+use super::records;
 use crate::store::calendar::{self, Span};
 use crate::store::export::{DayUsage, MonthUsage, UsageExport};
 use crate::store::{Day, StoreResult, UsageRecord, UsageScope, UsageTotals, UserKey, day_of};
@@ -30,12 +32,14 @@ pub async fn record(s: &RedisStore, rec: &UsageRecord) -> StoreResult<()> {
     let month = calendar::month_of(day);
     // Rust prints f64 without exponents, which HINCRBYFLOAT accepts.
     let cost = rec.cost_usd.to_string();
+    let member = records::member(rec)?;
     let mut user_script = s.scripts.usage_user.prepare_invoke();
     user_script
         .key(s.keys.user_day(&user, day))
         .key(s.keys.user_month(&user, month))
         .key(s.keys.user_days(&user))
         .key(s.keys.user_months(&user))
+        .key(s.keys.user_records(&user))
         .arg(rec.input_tokens)
         .arg(rec.output_tokens)
         .arg(&cost)
@@ -43,18 +47,23 @@ pub async fn record(s: &RedisStore, rec: &UsageRecord) -> StoreResult<()> {
         .arg(month)
         .arg(now_s())
         .arg(DAY_TTL_S)
-        .arg(MONTH_TTL_S);
+        .arg(MONTH_TTL_S)
+        .arg(rec.at_ms)
+        .arg(&member);
     let mut tenant_script = s.scripts.usage_tenant.prepare_invoke();
     tenant_script
         .key(s.keys.tenant_day(&rec.tenant, day))
         .key(s.keys.tenant_month(&rec.tenant, month))
         .key(s.keys.tenant_day_users(&rec.tenant, day))
+        .key(s.keys.tenant_records(&rec.tenant))
         .arg(rec.input_tokens)
         .arg(rec.output_tokens)
         .arg(&cost)
         .arg(&rec.user)
         .arg(DAY_TTL_S)
-        .arg(MONTH_TTL_S);
+        .arg(MONTH_TTL_S)
+        .arg(rec.at_ms)
+        .arg(&member);
     let day_tenants = s.keys.day_tenants(day);
     let mut tenants = redis::pipe();
     tenants
@@ -65,6 +74,10 @@ pub async fn record(s: &RedisStore, rec: &UsageRecord) -> StoreResult<()> {
         .cmd("EXPIRE")
         .arg(&day_tenants)
         .arg(DAY_TTL_S)
+        .ignore()
+        .cmd("SADD")
+        .arg(s.keys.record_tenants())
+        .arg(&rec.tenant)
         .ignore();
     let (mut c1, mut c2, mut c3) = (s.conn(), s.conn(), s.conn());
     let (a, b, c) = tokio::join!(

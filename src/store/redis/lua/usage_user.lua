@@ -1,6 +1,9 @@
--- Adds one AI request to a user's per-day and per-month usage and indexes both.
--- KEYS[1] day hash, KEYS[2] month hash, KEYS[3] days index, KEYS[4] months index
--- ARGV input_tokens, output_tokens, cost_usd, day, month, now_s, day_ttl_s, month_ttl_s
+-- Adds one AI request to a user's per-day and per-month usage, indexes both, and keeps its
+-- per-request record.
+-- KEYS[1] day hash, KEYS[2] month hash, KEYS[3] days index, KEYS[4] months index,
+-- KEYS[5] records sorted set
+-- ARGV input_tokens, output_tokens, cost_usd, day, month, now_s, day_ttl_s, month_ttl_s, at_ms,
+-- record member
 local now = tonumber(ARGV[6])
 for i = 1, 2 do
   redis.call('HINCRBY', KEYS[i], 'requests', 1)
@@ -17,4 +20,5 @@ redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. now)
 redis.call('ZADD', KEYS[3], now + tonumber(ARGV[7]) + slack, ARGV[4])
 redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. now)
 redis.call('ZADD', KEYS[4], now + tonumber(ARGV[8]) + slack, ARGV[5])
+redis.call('ZADD', KEYS[5], ARGV[9], ARGV[10])
 return 0
