@@ -221,13 +221,14 @@ match = ["telegram:chat:5"]
 #[test]
 fn secrets_come_from_the_environment_and_never_show_in_debug() {
     let f = Fixture::with(
-        "[[platforms.telegram]]\nname = \"bot\"\ntoken_env = \"TG_TOKEN\"\n[platforms.discord]\ntoken_env = \"DC_TOKEN\"\n",
+        "[[platforms.telegram]]\nname = \"bot\"\ntoken_env = \"TG_TOKEN\"\nedited = \"answer\"\n[platforms.telegram.webhook]\nurl = \"https://bot.example.com/tg\"\nlisten = \"127.0.0.1:8443\"\nsecret_token_env = \"TG_HOOK\"\n[platforms.discord]\ntoken_env = \"DC_TOKEN\"\n",
     );
     let c = f
         .load(&[
             ("OPENAI_API_KEY", "sk-secret-1"),
             ("TG_TOKEN", "123:secret-2"),
             ("DC_TOKEN", "secret-3"),
+            ("TG_HOOK", "hook-secret-4"),
         ])
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
@@ -240,8 +241,17 @@ fn secrets_come_from_the_environment_and_never_show_in_debug() {
     );
     let discord = c.platforms.discord.as_ref().unwrap();
     assert_eq!(discord.token.as_ref().map(|s| s.expose()), Some("secret-3"));
+    let tg = &c.platforms.telegram[0];
+    assert_eq!(tg.edited, switchboard::config::EditedMessages::Answer);
+    assert_eq!(tg.max_document_bytes, 256 * 1024);
+    let hook = tg.webhook.as_ref().unwrap();
+    assert_eq!(hook.listen.port(), 8443);
+    assert_eq!(
+        hook.secret.as_ref().map(|s| s.expose()),
+        Some("hook-secret-4")
+    );
     let shown = format!("{c:?}");
-    for secret in ["sk-secret-1", "secret-2", "secret-3"] {
+    for secret in ["sk-secret-1", "secret-2", "secret-3", "hook-secret-4"] {
         assert!(!shown.contains(secret), "Debug shows {secret}");
     }
     assert!(

@@ -305,6 +305,24 @@ fn every_validation_rule_names_file_line_and_key() {
             "no tenant named \"ghost\"",
         ),
         (
+            "[[platforms.telegram]]\nname = \"a\"\nmax_document_kb = 0\n",
+            "platforms.telegram[0].max_document_kb",
+            "max_document_kb",
+            "at least 1",
+        ),
+        (
+            "[[platforms.telegram]]\nname = \"a\"\n[platforms.telegram.webhook]\nurl = \"http://bot.example.com/hook\"\nlisten = \"127.0.0.1:8443\"\n",
+            "platforms.telegram[0].webhook.url",
+            "url = ",
+            "public https:// URL",
+        ),
+        (
+            "[[platforms.telegram]]\nname = \"a\"\n[platforms.telegram.webhook]\nurl = \"https://bot.example.com/hook\"\nlisten = \"localhost\"\n",
+            "platforms.telegram[0].webhook.listen",
+            "listen",
+            "address and port",
+        ),
+        (
             "[platforms.discord]\napi_base = \"localhost:9000\"\n",
             "platforms.discord.api_base",
             "api_base",

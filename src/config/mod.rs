@@ -20,6 +20,7 @@ mod resolve_services;
 mod resolve_tenants;
 mod source;
 mod summary;
+mod telegram;
 mod tree;
 mod types;
 mod values;

@@ -320,25 +320,7 @@ impl Default for RawPersonalities {
     }
 }
 
-/// One `[[platforms.telegram]]` bot.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawTelegramBot {
-    pub name: String,
-    #[serde(default = "default_telegram_token_env")]
-    pub token_env: String,
-    #[serde(default = "default_telegram_api_url")]
-    pub api_url: String,
-    pub tenant: Option<String>,
-}
-
-fn default_telegram_token_env() -> String {
-    "TELEGRAM_BOT_TOKEN".into()
-}
-
-fn default_telegram_api_url() -> String {
-    "https://api.telegram.org".into()
-}
+pub(crate) use super::telegram::RawTelegramBot;
 
 /// `[platforms.discord]`.
 #[derive(Debug, Deserialize)]

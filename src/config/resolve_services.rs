@@ -1,16 +1,14 @@
 //! Resolving the outside services: `[providers.*]` (AI APIs and their priced models) and
 //! `[platforms]` (Telegram bots, Discord), with secrets read from the variables they name.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use super::checks::{Cx, TimeUnit};
 use super::env::Env;
 use super::parse::Entries;
 use super::path::KeyPath;
 use super::raw::{RawDiscord, RawProvider, RawProviderKind, RawTelegramBot};
-use super::types::{
-    DiscordConfig, ModelPrice, Platforms, Provider, ProviderKind, TelegramBot, Tenant,
-};
+use super::types::{DiscordConfig, ModelPrice, Platforms, Provider, ProviderKind, Tenant};
 
 pub(crate) fn providers(
     cx: &mut Cx<'_>,
@@ -75,54 +73,7 @@ pub(crate) fn platforms(
     env: &Env,
     tenants: Option<&BTreeMap<String, Tenant>>,
 ) -> Platforms {
-    let mut bots = Vec::new();
-    let mut names = BTreeMap::new();
-    let mut token_vars = BTreeMap::new();
-    for e in &telegram.items {
-        let raw = &e.raw;
-        let p = |k: &str| e.path.key(k);
-        cx.slug(&p("name"), &raw.name, 32);
-        if let Some(prev) = names.insert(raw.name.as_str(), e.path.to_string()) {
-            cx.err(
-                &p("name"),
-                format!(
-                    "bot {:?} is already defined by {prev}; names must be unique",
-                    raw.name
-                ),
-            );
-        }
-        cx.env_name(&p("token_env"), &raw.token_env);
-        if let Some(prev) = token_vars.insert(raw.token_env.as_str(), raw.name.as_str()) {
-            cx.err(
-                &p("token_env"),
-                format!(
-                    "{:?} is already the token of bot {prev:?}; each bot needs its own token",
-                    raw.token_env
-                ),
-            );
-        }
-        cx.http_url(&p("api_url"), &raw.api_url);
-        if let (Some(tenant), Some(known)) = (&raw.tenant, tenants)
-            && !known.contains_key(tenant)
-        {
-            let list: BTreeSet<_> = known.keys().map(String::as_str).collect();
-            let list: Vec<_> = list.into_iter().collect();
-            cx.err(
-                &p("tenant"),
-                format!(
-                    "no tenant named {tenant:?}; [[tenants]] defines: {}",
-                    list.join(", ")
-                ),
-            );
-        }
-        bots.push(TelegramBot {
-            name: raw.name.clone(),
-            token: env.secret(&raw.token_env),
-            token_env: raw.token_env.clone(),
-            api_url: raw.api_url.trim_end_matches('/').to_owned(),
-            tenant: raw.tenant.clone(),
-        });
-    }
+    let bots = super::telegram::resolve(cx, telegram, env, tenants);
     let discord = discord.map(|raw| {
         let p = |k: &str| KeyPath::of(&["platforms", "discord", k]);
         cx.env_name(&p("token_env"), &raw.token_env);

@@ -325,17 +325,7 @@ pub struct Platforms {
     pub discord: Option<DiscordConfig>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
-pub struct TelegramBot {
-    /// Name used in job ids and logs.
-    pub name: String,
-    pub token: Option<Secret>,
-    pub token_env: String,
-    /// Bot API server (`https://api.telegram.org`, or a self-hosted one).
-    pub api_url: String,
-    /// Tenant for all of this bot's chats (None: resolve by scope rules).
-    pub tenant: Option<String>,
-}
+pub use super::telegram::{EditedMessages, TelegramBot, TelegramWebhook};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct DiscordConfig {
