@@ -16,6 +16,7 @@ pub mod heartbeat;
 pub mod import;
 pub mod ingress;
 pub mod journal_queue;
+pub mod leader;
 pub mod observe;
 pub mod router;
 pub mod services;
