@@ -11,7 +11,7 @@ use switchboard_queue::core::{Enqueued, NewJob};
 
 use crate::admission::{AdmissionError, Candidate};
 use crate::commands::{self, Caller, Reply, parse::clip};
-use crate::config::{Access, Config, Tenant};
+use crate::config::{Access, Config, EditedMessages, Tenant};
 use crate::router::{Ignore, Route, RouteContext, route};
 use crate::services::Services;
 use crate::store::{ConversationKey, Role, Seen, StoreError, UserKey, UserStatus};
@@ -84,7 +84,7 @@ pub async fn handle(svc: &Arc<Services>, m: Inbound) -> Result<Handled, IngressE
         user_choice: user_choice.as_deref(),
         tenant_default: tenant.default_personality.as_deref(),
         channel_personality: None,
-        answer_edits: false,
+        answer_edits: answers_edits(&cfg, &m),
     };
     let route = route(&m, &ctx);
     if let Route::Ignore(why) = &route {
@@ -192,6 +192,16 @@ pub async fn handle(svc: &Arc<Services>, m: Inbound) -> Result<Handled, IngressE
             .start(&job_id, &target, d, cfg.workers.typing_max);
     }
     Ok(Handled::Queued(job_id))
+}
+
+/// Whether the bot that received `m` answers edited messages (a Telegram bot's `edited`).
+fn answers_edits(cfg: &Config, m: &Inbound) -> bool {
+    m.platform == Platform::Telegram
+        && cfg
+            .platforms
+            .telegram
+            .iter()
+            .any(|b| b.name == m.bot && b.edited == EditedMessages::Answer)
 }
 
 /// The conversation place of a message: its channel, or channel/thread.
