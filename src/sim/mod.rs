@@ -9,6 +9,7 @@ mod platform;
 mod report;
 pub mod scenario;
 mod sim_config;
+pub mod telegram_api;
 
 use std::collections::HashMap;
 use std::sync::Arc;
