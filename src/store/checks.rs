@@ -102,6 +102,19 @@ pub fn note(text: &str) -> StoreResult<()> {
 /// A check-in schedule's stored fields. Its rules (interval, active hours, time zone) are the
 /// scheduler's to interpret; a nonsensical one never fires rather than being refused here.
 pub fn heartbeat(h: &Heartbeat) -> StoreResult<()> {
+    if h.every_minutes == 0 {
+        return Err(StoreError::Invalid(
+            "every_minutes must be at least 1".into(),
+        ));
+    }
+    // Minutes of the day; the end may be 24:00 (as `/heartbeat hours 18-24` sets).
+    if let Some((from, to)) = h.active
+        && (from >= 24 * 60 || to > 24 * 60)
+    {
+        return Err(StoreError::Invalid(format!(
+            "active hours {from}..{to} are not minutes of a day"
+        )));
+    }
     bounded("tz", &h.tz, MAX_ID_BYTES)?;
     bounded("personality", &h.personality, MAX_ID_BYTES)?;
     bounded("place", &h.place, MAX_ID_BYTES)?;
@@ -240,13 +253,22 @@ mod tests {
             next_run_ms: 1,
         };
         assert!(heartbeat(&h).is_ok(), "a window past midnight is fine");
+        let to_midnight = Heartbeat {
+            active: Some((18 * 60, 24 * 60)),
+            ..h.clone()
+        };
+        assert!(heartbeat(&to_midnight).is_ok(), "a window may end at 24:00");
         for bad in [
             Heartbeat {
                 every_minutes: 0,
                 ..h.clone()
             },
             Heartbeat {
-                active: Some((0, 24 * 60)),
+                active: Some((0, 24 * 60 + 1)),
+                ..h.clone()
+            },
+            Heartbeat {
+                active: Some((24 * 60, 60)),
                 ..h.clone()
             },
             Heartbeat {
