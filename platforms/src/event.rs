@@ -112,6 +112,10 @@ pub struct Attachment {
     pub size: u64,
     /// The text content, when the adapter downloaded a supported text document.
     pub text: Option<String>,
+    /// The platform's reference to fetch the file later (a Telegram `file_id`), so the adapter
+    /// can download it once it decides the file is worth reading.
+    #[serde(default)]
+    pub source: Option<String>,
 }
 
 /// The message a message replies to.

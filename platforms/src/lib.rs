@@ -1,10 +1,11 @@
-//! switchboard-platforms: the platform-independent event model, pure message splitting, and (in
-//! later modules) the Discord and Telegram adapters. The pure parts have no I/O so they carry the
-//! heavy tests.
+//! switchboard-platforms: the platform-independent event model, pure message splitting, and the
+//! pure parts of the platform adapters (Telegram update normalization, HTML rendering, pacing).
+//! Nothing here does I/O, so these parts carry the heavy tests.
 
 pub mod deliver;
 pub mod event;
 pub mod split;
+pub mod telegram;
 
 pub use deliver::{Deliver, Delivered, DeliveryError, PermanentKind};
 pub use event::{

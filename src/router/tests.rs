@@ -227,6 +227,7 @@ fn attachments_alone_are_worth_answering() {
         mime: None,
         size: 3,
         text: Some("abc".into()),
+        source: None,
     });
     assert_eq!(route(&m, &ctx(&ps, &pre)), chat("Aria", ""));
 }
