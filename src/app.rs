@@ -47,9 +47,11 @@ pub enum AppError {
     )]
     NoPlatform,
     #[error(
-        "this build has no Telegram or Discord adapter yet; `switchboard simulate` runs the pipeline on a simulated platform"
+        "only Discord is configured, and this build has no Discord adapter yet; add [[platforms.telegram]], or try `switchboard simulate`"
     )]
     AdapterMissing,
+    #[error(transparent)]
+    Telegram(#[from] crate::telegram::TelegramError),
 }
 
 /// What the caller supplies besides the config.
@@ -237,11 +239,5 @@ impl Runtime {
 
 /// The service: runs the configured platforms until `shutdown` is cancelled.
 pub async fn run(cfg: Config, shutdown: CancellationToken) -> Result<(), AppError> {
-    if cfg.platforms.telegram.is_empty() && cfg.platforms.discord.is_none() {
-        return Err(AppError::NoPlatform);
-    }
-    // The Telegram and Discord adapters plug in here; until they are built, say so rather than
-    // run a service that can hear nobody.
-    let _ = shutdown;
-    Err(AppError::AdapterMissing)
+    crate::live::run(cfg, shutdown, None).await
 }

@@ -17,11 +17,13 @@ pub mod import;
 pub mod ingress;
 pub mod journal_queue;
 pub mod leader;
+pub mod live;
 pub mod observe;
 pub mod router;
 pub mod services;
 pub mod sim;
 pub mod store;
+pub mod telegram;
 pub mod tuning;
 pub mod worker;
 

@@ -193,10 +193,48 @@ pub fn help(who: Who, tenant: &Tenant, default_personality: &str) -> String {
     out.trim_end().to_owned()
 }
 
+/// The command menu platforms show (Telegram `setMyCommands`, Discord slash commands): every
+/// command anyone may use, by name (lowercase, no slash) with its one-line description.
+pub fn menu() -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = ENTRIES
+        .iter()
+        .filter_map(|e| {
+            let name = e.usage.split_whitespace().next()?.trim_start_matches('/');
+            Some((name.to_owned(), e.what.to_owned()))
+        })
+        .collect();
+    out.push(("register".into(), "ask an admin for access".into()));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::commands::parse::{AdminCommand, parse};
+
+    #[test]
+    fn the_menu_has_valid_names_each_parsing_as_a_command() {
+        let menu = menu();
+        assert!(menu.len() >= 10);
+        for (name, what) in &menu {
+            assert!(
+                !name.is_empty()
+                    && name.len() <= 32
+                    && name
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+                "{name:?} is not a valid Telegram command name"
+            );
+            assert!(!what.is_empty() && what.len() <= 256);
+            assert!(
+                !matches!(
+                    parse(name, ""),
+                    Err(crate::commands::parse::ParseError::Unknown(_))
+                ),
+                "{name} does not parse"
+            );
+        }
+    }
 
     fn who(standing: Standing, admin: bool, dm: bool) -> Who {
         Who {

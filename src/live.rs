@@ -1,0 +1,127 @@
+//! Running for real: connect every configured Telegram bot (identity, delivery), start the
+//! pipeline with their delivery, start receiving (webhook or elected long-poller), and on shutdown
+//! stop receiving first, then let the workers finish or release their jobs.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use switchboard_platforms::{Deliver, Platform};
+use tokio::sync::oneshot;
+use tokio_util::sync::CancellationToken;
+
+use crate::app::{self, AppError, Runtime, StartOptions};
+use crate::config::{Config, Storage};
+use crate::leader::{Leadership, RedisLease};
+use crate::telegram::{self, TelegramDeliver};
+
+/// How long an elected Telegram poller's lease lasts without renewal.
+const POLLER_LEASE: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// What a started service tells an in-process caller (tests): its runtime and where each
+/// webhook listens.
+pub struct Ready {
+    pub runtime: Arc<Runtime>,
+    pub webhooks: HashMap<String, SocketAddr>,
+}
+
+/// Runs until `shutdown`; `ready` hears once everything is started.
+pub async fn run(
+    cfg: Config,
+    shutdown: CancellationToken,
+    ready: Option<oneshot::Sender<Ready>>,
+) -> Result<(), AppError> {
+    if cfg.platforms.telegram.is_empty() {
+        return Err(if cfg.platforms.discord.is_some() {
+            AppError::AdapterMissing
+        } else {
+            AppError::NoPlatform
+        });
+    }
+    if cfg.platforms.discord.is_some() {
+        tracing::warn!(
+            "[platforms.discord] is configured, but this build has no Discord adapter yet; serving Telegram only"
+        );
+    }
+    let http = reqwest::Client::builder()
+        .build()
+        .map_err(|e| AppError::Http(e.to_string()))?;
+    let mut bots = Vec::new();
+    let mut delivers: HashMap<(Platform, String), Arc<dyn Deliver>> = HashMap::new();
+    for b in &cfg.platforms.telegram {
+        let bot = telegram::client(b, http.clone())?;
+        let identity = telegram::identify(b, &bot).await?;
+        tracing::info!(bot = %b.name, username = %identity.username, "Telegram bot connected");
+        let deliver: Arc<dyn Deliver> = Arc::new(TelegramDeliver::new(bot.clone()));
+        delivers.insert((Platform::Telegram, b.name.clone()), deliver.clone());
+        bots.push((b.clone(), bot, identity, deliver));
+    }
+    let storage = cfg.storage.clone();
+    let rt = Arc::new(
+        app::start(
+            cfg,
+            StartOptions {
+                delivers,
+                ..StartOptions::default()
+            },
+        )
+        .await?,
+    );
+    let receiving = CancellationToken::new();
+    let mut tasks = Vec::new();
+    let mut webhooks = HashMap::new();
+    for (b, bot, identity, deliver) in bots {
+        let leadership = match &storage {
+            Storage::Embedded { .. } => Leadership::Alone,
+            Storage::Redis { url, namespace } => Leadership::Redis(
+                RedisLease::connect(
+                    url.expose(),
+                    namespace,
+                    &format!("telegram-poller:{}", b.name),
+                    POLLER_LEASE,
+                )
+                .await?,
+            ),
+        };
+        let name = b.name.clone();
+        let started = telegram::start(
+            rt.svc.clone(),
+            b,
+            bot,
+            identity,
+            deliver,
+            http.clone(),
+            leadership,
+            None,
+            receiving.clone(),
+        )
+        .await?;
+        if let Some(addr) = started.webhook {
+            tracing::info!(bot = %name, %addr, "Telegram webhook listening");
+            webhooks.insert(name, addr);
+        }
+        tasks.push(started.task);
+    }
+    if let Some(tx) = ready {
+        let _ = tx.send(Ready {
+            runtime: rt.clone(),
+            webhooks,
+        });
+    }
+    shutdown.cancelled().await;
+    tracing::info!("shutting down: no more updates taken in");
+    receiving.cancel();
+    for t in tasks {
+        let _ = t.await;
+    }
+    match Arc::try_unwrap(rt) {
+        Ok(rt) => {
+            let released = rt.shutdown().await;
+            tracing::info!(released, "workers stopped");
+        }
+        Err(_) => {
+            tracing::warn!("the runtime is still shared at shutdown; workers stop with the process")
+        }
+    }
+    Ok(())
+}
