@@ -1,0 +1,186 @@
+//! The harness: `switchboard run`'s real wiring (`live::run`: getMe, setMyCommands, the poller or
+//! the webhook, teloxide delivery) in-process against the fake Bot API and the fake AI, on the
+//! embedded store in a temp dir.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use switchboard::config::{
+    Config, EditedMessages, Env, ModelPrice, Provider, ProviderKind, Quotas, Secret, Storage,
+    TelegramBot, TelegramWebhook,
+};
+use switchboard::services::Services;
+use switchboard::sim::ai_server::{FakeAi, FakeAiConfig};
+use switchboard::sim::telegram_api::{FakeTelegram, FakeTelegramConfig, Sent};
+use tokio::sync::oneshot;
+use tokio_util::sync::CancellationToken;
+
+pub const TOKEN: &str = "123456:TEST-TOKEN";
+pub const BOT_ID: i64 = 123_456;
+pub const SECRET: &str = "hook-s3cret";
+
+#[derive(Default)]
+pub struct Opts {
+    pub ai: FakeAiConfig,
+    pub webhook: bool,
+}
+
+
+pub struct Tg {
+    pub fake: FakeTelegram,
+    pub ai: FakeAi,
+    pub svc: Arc<Services>,
+    /// Where the webhook listens (webhook mode).
+    pub webhook: Option<SocketAddr>,
+    stop: CancellationToken,
+    task: tokio::task::JoinHandle<()>,
+    _dir: tempfile::TempDir,
+}
+
+fn config(ai: &FakeAi, fake: &FakeTelegram, dir: &std::path::Path, webhook: bool) -> Config {
+    let mut cfg = switchboard::config::load_embedded(
+        include_str!("../../config/switchboard.toml"),
+        std::path::Path::new("config/switchboard.toml"),
+        &[
+            (
+                "aria.toml",
+                include_str!("../../config/personalities/aria.toml"),
+            ),
+            (
+                "sage.toml",
+                include_str!("../../config/personalities/sage.toml"),
+            ),
+            (
+                "nova.toml",
+                include_str!("../../config/personalities/nova.toml"),
+            ),
+        ],
+        &Env::empty(),
+    )
+    .unwrap();
+    cfg.storage = Storage::Embedded {
+        data_dir: dir.to_path_buf(),
+    };
+    let provider = Provider {
+        name: "ai".into(),
+        kind: ProviderKind::OpenAi,
+        base_url: ai.base_url(),
+        api_key: None,
+        api_key_env: None,
+        timeout: Duration::from_secs(5),
+        max_tokens: 4096,
+        attempts: 1,
+        models: [(
+            "m".to_owned(),
+            ModelPrice {
+                input_per_million: 1.0,
+                output_per_million: 2.0,
+            },
+        )]
+        .into(),
+    };
+    cfg.providers = [("ai".to_owned(), provider)].into();
+    for p in cfg.personalities.all.values_mut() {
+        p.provider = "ai".into();
+        p.model = "m".into();
+    }
+    // Every chat its own automatic tenant, open, without limits.
+    cfg.tenants.named.clear();
+    cfg.tenants.rules.clear();
+    cfg.tenants.defaults.access = switchboard::config::Access::Open;
+    cfg.tenants.defaults.allowed_models.clear();
+    cfg.quotas = Quotas::default();
+    cfg.guest_quotas = Quotas::default();
+    cfg.users.clear();
+    cfg.admins.clear();
+    cfg.workers.concurrency = 4;
+    cfg.workers.coalesce = false;
+    cfg.workers.shutdown_grace = Duration::from_secs(1);
+    cfg.heartbeats.enabled = false;
+    cfg.platforms.discord = None;
+    cfg.platforms.telegram = vec![TelegramBot {
+        name: "tg".into(),
+        token: Some(Secret::new(TOKEN)),
+        token_env: "TELEGRAM_BOT_TOKEN".into(),
+        api_url: fake.base_url(),
+        tenant: None,
+        webhook: webhook.then(|| TelegramWebhook {
+            url: "https://bot.example.test/telegram/tg".into(),
+            listen: "127.0.0.1:0".parse().unwrap(),
+            secret: Some(Secret::new(SECRET)),
+            secret_env: "TELEGRAM_WEBHOOK_SECRET".into(),
+        }),
+        edited: EditedMessages::Ignore,
+        max_document_bytes: 64 * 1024,
+    }];
+    cfg
+}
+
+pub async fn start(opts: Opts) -> Tg {
+    let fake = FakeTelegram::start(FakeTelegramConfig::default())
+        .await
+        .unwrap();
+    let ai = FakeAi::start(opts.ai).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(&ai, &fake, dir.path(), opts.webhook);
+    let stop = CancellationToken::new();
+    let (tx, rx) = oneshot::channel();
+    let s = stop.clone();
+    let task = tokio::spawn(async move {
+        if let Err(e) = switchboard::live::run(cfg, s, Some(tx)).await {
+            panic!("switchboard run failed: {e}");
+        }
+    });
+    let ready = tokio::time::timeout(Duration::from_secs(10), rx)
+        .await
+        .expect("started in time")
+        .expect("started");
+    let svc = ready.runtime.svc.clone();
+    let webhook = ready.webhooks.get("tg").copied();
+    drop(ready);
+    Tg {
+        fake,
+        ai,
+        svc,
+        webhook,
+        stop,
+        task,
+        _dir: dir,
+    }
+}
+
+impl Tg {
+    /// Waits for at least `n` sends in total, failing after `secs`.
+    pub async fn sends(&self, n: usize, secs: u64) -> Vec<Sent> {
+        match self.fake.wait_for_sent(n, Duration::from_secs(secs)).await {
+            Ok(s) => s,
+            Err(e) => panic!(
+                "{e}: {:?}",
+                e.sent
+                    .iter()
+                    .map(|s| (s.chat_id, s.body().chars().take(60).collect::<String>()))
+                    .collect::<Vec<_>>()
+            ),
+        }
+    }
+
+    /// Sends to one chat so far.
+    pub fn to_chat(&self, chat: i64) -> Vec<Sent> {
+        self.fake
+            .sent()
+            .into_iter()
+            .filter(|s| s.chat_id == chat)
+            .collect()
+    }
+
+    pub async fn stop(self) {
+        let svc = self.svc;
+        drop(svc);
+        self.stop.cancel();
+        tokio::time::timeout(Duration::from_secs(10), self.task)
+            .await
+            .expect("stops in time")
+            .unwrap();
+    }
+}
