@@ -57,3 +57,62 @@ async fn a_flooding_chat_never_delays_the_others() {
     }
     tg.stop().await;
 }
+
+/// Two processes on one Redis serving one bot: only the elected one polls (Telegram would answer
+/// a second poller 409) and every message is answered once. (Takeover when the leader stops is
+/// tested in `tests/leader.rs`.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_poller_per_bot_across_processes() {
+    let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let reachable = redis::Client::open(url.as_str())
+        .and_then(|c| c.get_connection_with_timeout(Duration::from_secs(2)))
+        .is_ok();
+    if !reachable {
+        assert!(
+            !std::env::var("CI").is_ok_and(|v| v == "true"),
+            "CI=true and Redis at {url} is unreachable"
+        );
+        eprintln!("skipping: Redis unreachable");
+        return;
+    }
+    let ns = format!("tg-{:08x}", rand::random::<u32>());
+    let opts = crate::support::Opts {
+        redis: Some(ns.clone()),
+        ..crate::support::Opts::default()
+    };
+    let mut tg = start(opts).await;
+    let second = crate::support::instance(
+        &tg.fake,
+        &tg.ai,
+        &crate::support::Opts {
+            redis: Some(ns.clone()),
+            ..crate::support::Opts::default()
+        },
+    )
+    .await;
+    tg.more.push(second);
+    let users: Vec<TgUser> = (0..10).map(|i| TgUser::new(500 + i, "U")).collect();
+    for u in &users {
+        tg.fake.push_message(&TgChat::private(u), u, "hello");
+    }
+    tg.sends(users.len(), 20).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(tg.fake.sent().len(), users.len(), "each answered once");
+    let polls = tg.fake.calls("getUpdates");
+    assert!(!polls.is_empty());
+    assert!(
+        polls.iter().all(|c| c.status == 200),
+        "a second poller ran: {:?}",
+        polls.iter().map(|c| c.status).collect::<Vec<_>>()
+    );
+    let conn = redis::Client::open(url.as_str()).unwrap();
+    let mut c = conn.get_connection().unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("*{ns}*"))
+        .query(&mut c)
+        .unwrap_or_default();
+    tg.stop().await;
+    for k in keys.chunks(500) {
+        let _: redis::RedisResult<()> = redis::cmd("DEL").arg(k).query(&mut c);
+    }
+}

@@ -24,13 +24,16 @@ pub const SECRET: &str = "hook-s3cret";
 pub struct Opts {
     pub ai: FakeAiConfig,
     pub webhook: bool,
+    /// Store on Redis in this namespace instead of SQLite in a temp dir.
+    pub redis: Option<String>,
 }
-
 
 pub struct Tg {
     pub fake: FakeTelegram,
     pub ai: FakeAi,
     pub svc: Arc<Services>,
+    /// More instances of the service (scale-out tests).
+    pub more: Vec<Instance>,
     /// Where the webhook listens (webhook mode).
     pub webhook: Option<SocketAddr>,
     stop: CancellationToken,
@@ -38,7 +41,17 @@ pub struct Tg {
     _dir: tempfile::TempDir,
 }
 
-fn config(ai: &FakeAi, fake: &FakeTelegram, dir: &std::path::Path, webhook: bool) -> Config {
+/// One running service.
+pub struct Instance {
+    pub svc: Arc<Services>,
+    webhook: Option<SocketAddr>,
+    stop: CancellationToken,
+    task: tokio::task::JoinHandle<()>,
+    dir: tempfile::TempDir,
+}
+
+fn config(ai: &FakeAi, fake: &FakeTelegram, dir: &std::path::Path, opts: &Opts) -> Config {
+    let webhook = opts.webhook;
     let mut cfg = switchboard::config::load_embedded(
         include_str!("../../config/switchboard.toml"),
         std::path::Path::new("config/switchboard.toml"),
@@ -59,8 +72,16 @@ fn config(ai: &FakeAi, fake: &FakeTelegram, dir: &std::path::Path, webhook: bool
         &Env::empty(),
     )
     .unwrap();
-    cfg.storage = Storage::Embedded {
-        data_dir: dir.to_path_buf(),
+    cfg.storage = match &opts.redis {
+        None => Storage::Embedded {
+            data_dir: dir.to_path_buf(),
+        },
+        Some(ns) => Storage::Redis {
+            url: Secret::new(
+                std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into()),
+            ),
+            namespace: ns.clone(),
+        },
     };
     let provider = Provider {
         name: "ai".into(),
@@ -121,9 +142,24 @@ pub async fn start(opts: Opts) -> Tg {
     let fake = FakeTelegram::start(FakeTelegramConfig::default())
         .await
         .unwrap();
-    let ai = FakeAi::start(opts.ai).await.unwrap();
+    let ai = FakeAi::start(opts.ai.clone()).await.unwrap();
+    let i = instance(&fake, &ai, &opts).await;
+    Tg {
+        fake,
+        ai,
+        svc: i.svc,
+        more: Vec::new(),
+        webhook: i.webhook,
+        stop: i.stop,
+        task: i.task,
+        _dir: i.dir,
+    }
+}
+
+/// Starts one more service on `fake` and `ai`.
+pub async fn instance(fake: &FakeTelegram, ai: &FakeAi, opts: &Opts) -> Instance {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = config(&ai, &fake, dir.path(), opts.webhook);
+    let cfg = config(ai, fake, dir.path(), opts);
     let stop = CancellationToken::new();
     let (tx, rx) = oneshot::channel();
     let s = stop.clone();
@@ -139,14 +175,12 @@ pub async fn start(opts: Opts) -> Tg {
     let svc = ready.runtime.svc.clone();
     let webhook = ready.webhooks.get("tg").copied();
     drop(ready);
-    Tg {
-        fake,
-        ai,
+    Instance {
         svc,
         webhook,
         stop,
         task,
-        _dir: dir,
+        dir,
     }
 }
 
@@ -177,6 +211,12 @@ impl Tg {
     pub async fn stop(self) {
         let svc = self.svc;
         drop(svc);
+        for i in self.more {
+            drop(i.svc);
+            i.stop.cancel();
+            let _ = tokio::time::timeout(Duration::from_secs(10), i.task).await;
+            drop(i.dir);
+        }
         self.stop.cancel();
         tokio::time::timeout(Duration::from_secs(10), self.task)
             .await
