@@ -305,3 +305,25 @@ async fn the_webhook_refuses_requests_without_the_secret() {
     let _ = BOT_ID;
     tg.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edits_are_ignored_or_answered_as_configured() {
+    for answer in [false, true] {
+        let tg = start(Opts {
+            answer_edits: answer,
+            ..Opts::default()
+        })
+        .await;
+        let a = alice();
+        let chat = TgChat::private(&a);
+        let first = tg.fake.push_message(&chat, &a, "what is 2+2?");
+        tg.sends(1, 10).await;
+        tg.fake
+            .push_edit(&chat, &a, first.message_id, "what is 3+3?");
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let want = if answer { 2 } else { 1 };
+        assert_eq!(tg.fake.sent().len(), want, "answer_edits = {answer}");
+        assert_eq!(tg.ai.request_count(), want as u64);
+        tg.stop().await;
+    }
+}

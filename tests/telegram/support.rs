@@ -26,6 +26,8 @@ pub struct Opts {
     pub webhook: bool,
     /// Store on Redis in this namespace instead of SQLite in a temp dir.
     pub redis: Option<String>,
+    /// `edited = "answer"` instead of the default "ignore".
+    pub answer_edits: bool,
 }
 
 pub struct Tg {
@@ -132,7 +134,11 @@ fn config(ai: &FakeAi, fake: &FakeTelegram, dir: &std::path::Path, opts: &Opts) 
             secret: Some(Secret::new(SECRET)),
             secret_env: "TELEGRAM_WEBHOOK_SECRET".into(),
         }),
-        edited: EditedMessages::Ignore,
+        edited: if opts.answer_edits {
+            EditedMessages::Answer
+        } else {
+            EditedMessages::Ignore
+        },
         max_document_bytes: 64 * 1024,
     }];
     cfg
