@@ -2,6 +2,9 @@
 //! server, with a platform that records every reply and an observer that records every event in
 //! order.
 
+#[path = "../common/shipped_config.rs"]
+mod shipped_config;
+
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -9,9 +12,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use switchboard::app::{self, Runtime, StartOptions};
-use switchboard::config::{
-    Config, Env, ModelPrice, Provider, ProviderKind, Quotas, Secret, Storage, Tenant, TenantRule,
-};
+use switchboard::config::{Config, Quotas, Secret, Storage, Tenant, TenantRule};
 use switchboard::ingress::Handled;
 use switchboard::observe::Observer;
 use switchboard::platforms::{
@@ -223,45 +224,9 @@ impl Place {
 /// The built-in config pointed at `ai` (providers `ai` and `ai2`, both priced), storage at
 /// `place`, tenants `acme` and `other` (scopes `sim:acme`, `sim:other`), no limits, quick retries.
 pub fn config(ai: &FakeAi, place: &Place) -> Config {
-    let mut cfg = switchboard::config::load_embedded(
-        include_str!("../../config/switchboard.toml"),
-        std::path::Path::new("config/switchboard.toml"),
-        &[
-            (
-                "aria.toml",
-                include_str!("../../config/personalities/aria.toml"),
-            ),
-            (
-                "sage.toml",
-                include_str!("../../config/personalities/sage.toml"),
-            ),
-            (
-                "nova.toml",
-                include_str!("../../config/personalities/nova.toml"),
-            ),
-        ],
-        &Env::empty(),
-    )
-    .unwrap();
+    let mut cfg = shipped_config::shipped();
     cfg.storage = place.storage();
-    let provider = |name: &str| Provider {
-        name: name.into(),
-        kind: ProviderKind::OpenAi,
-        base_url: ai.base_url(),
-        api_key: None,
-        api_key_env: None,
-        timeout: Duration::from_secs(5),
-        max_tokens: 64,
-        attempts: 1,
-        models: [(
-            "m".to_owned(),
-            ModelPrice {
-                input_per_million: 1.0,
-                output_per_million: 2.0,
-            },
-        )]
-        .into(),
-    };
+    let provider = |name: &str| shipped_config::fake_provider(name, ai.base_url(), 64);
     cfg.providers = [
         ("ai".to_owned(), provider("ai")),
         ("ai2".to_owned(), provider("ai2")),

@@ -2,13 +2,15 @@
 //! the webhook, teloxide delivery) in-process against the fake Bot API and the fake AI, on the
 //! embedded store in a temp dir.
 
+#[path = "../common/shipped_config.rs"]
+mod shipped_config;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use switchboard::config::{
-    Config, EditedMessages, Env, ModelPrice, Provider, ProviderKind, Quotas, Secret, Storage,
-    TelegramBot, TelegramWebhook,
+    Config, EditedMessages, Quotas, Secret, Storage, TelegramBot, TelegramWebhook,
 };
 use switchboard::services::Services;
 use switchboard::sim::ai_server::{FakeAi, FakeAiConfig};
@@ -54,26 +56,7 @@ pub struct Instance {
 
 fn config(ai: &FakeAi, fake: &FakeTelegram, dir: &std::path::Path, opts: &Opts) -> Config {
     let webhook = opts.webhook;
-    let mut cfg = switchboard::config::load_embedded(
-        include_str!("../../config/switchboard.toml"),
-        std::path::Path::new("config/switchboard.toml"),
-        &[
-            (
-                "aria.toml",
-                include_str!("../../config/personalities/aria.toml"),
-            ),
-            (
-                "sage.toml",
-                include_str!("../../config/personalities/sage.toml"),
-            ),
-            (
-                "nova.toml",
-                include_str!("../../config/personalities/nova.toml"),
-            ),
-        ],
-        &Env::empty(),
-    )
-    .unwrap();
+    let mut cfg = shipped_config::shipped();
     cfg.storage = match &opts.redis {
         None => Storage::Embedded {
             data_dir: dir.to_path_buf(),
@@ -85,24 +68,7 @@ fn config(ai: &FakeAi, fake: &FakeTelegram, dir: &std::path::Path, opts: &Opts) 
             namespace: ns.clone(),
         },
     };
-    let provider = Provider {
-        name: "ai".into(),
-        kind: ProviderKind::OpenAi,
-        base_url: ai.base_url(),
-        api_key: None,
-        api_key_env: None,
-        timeout: Duration::from_secs(5),
-        max_tokens: 4096,
-        attempts: 1,
-        models: [(
-            "m".to_owned(),
-            ModelPrice {
-                input_per_million: 1.0,
-                output_per_million: 2.0,
-            },
-        )]
-        .into(),
-    };
+    let provider = shipped_config::fake_provider("ai", ai.base_url(), 4096);
     cfg.providers = [("ai".to_owned(), provider)].into();
     for p in cfg.personalities.all.values_mut() {
         p.provider = "ai".into();
