@@ -220,7 +220,7 @@ mod tests {
             }),
         };
         assert_eq!(
-            bot_mentions("hi Helper", &[by_id.clone()], 7, "x"),
+            bot_mentions("hi Helper", std::slice::from_ref(&by_id), 7, "x"),
             vec![3..9]
         );
         assert!(bot_mentions("hi Helper", &[by_id], 8, "x").is_empty());
@@ -230,6 +230,10 @@ mod tests {
     }
 
     #[test]
+    #[allow(
+        clippy::single_range_in_vec_init,
+        reason = "each case lists the spans to remove; one span is the common case"
+    )]
     fn removing_mentions_tidies_whitespace() {
         let cases: &[(&str, &[Range<usize>], &str)] = &[
             ("@bot hello", &[0..4], "hello"),

@@ -78,7 +78,7 @@ pub(super) fn visible(html: &str) -> Result<String, String> {
 /// Whether `<name attrs>` may open inside `stack`; `opened_pre` says the previous token was
 /// `<pre>`.
 fn open_tag(name: &str, attrs: &str, stack: &[&str], opened_pre: bool) -> Result<(), String> {
-    if stack.iter().any(|t| *t == "code") {
+    if stack.contains(&"code") {
         return Err(format!("<{name}> inside <code>"));
     }
     let in_pre = stack.contains(&"pre");
