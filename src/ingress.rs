@@ -69,7 +69,8 @@ fn first_status(t: &Tenant) -> UserStatus {
     }
 }
 
-pub async fn handle(svc: &Arc<Services>, m: Inbound) -> Result<Handled, IngressError> {
+pub async fn handle(svc: &Arc<Services>, mut m: Inbound) -> Result<Handled, IngressError> {
+    crate::spoken::recall(svc, &mut m).await;
     let cfg = svc.config();
     let tenant = tenant_for(&cfg, &m);
     let user = UserKey::new(&tenant.name, m.user_key());

@@ -22,6 +22,7 @@ pub mod observe;
 pub mod router;
 pub mod services;
 pub mod sim;
+pub mod spoken;
 pub mod store;
 pub mod telegram;
 pub mod tuning;

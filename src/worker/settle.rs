@@ -41,7 +41,8 @@ pub(super) async fn deliver_reply(
         file: None,
     };
     match deliver.deliver(&out).await {
-        Ok(_) => {
+        Ok(sent) => {
+            crate::spoken::remember(svc, &job.target, &sent.message_ids, &persona.name).await;
             if let Err(e) = svc.store.mark_sent(&lease.id).await {
                 // The platform has it; a re-lease would send it again. Say so, loudly.
                 tracing::error!(job = %lease.id, error = %e, "answer delivered but not marked sent");

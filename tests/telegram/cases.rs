@@ -327,3 +327,44 @@ async fn edits_are_ignored_or_answered_as_configured() {
         tg.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_goes_back_to_the_personality_that_spoke() {
+    let tg = start(Opts::default()).await;
+    let a = alice();
+    let group = TgChat::supergroup(-100_888, "Study group");
+    tg.fake.push_message(&group, &a, "@fake_bot hello everyone");
+    let sent = tg.sends(1, 10).await;
+    assert!(
+        !sent[0].body().starts_with("<b>"),
+        "one voice so far: no name"
+    );
+    tg.fake
+        .push_message(&group, &a, "Sage: how do I reverse a list?");
+    let sent = tg.sends(2, 10).await;
+    assert!(
+        sent[1].body().starts_with("<b>Sage:</b>"),
+        "{}",
+        sent[1].body()
+    );
+    assert!(tg.ai.requests()[1].system_prompt.contains("You are Sage"));
+
+    // Replying to Sage's message asks Sage, not the default personality. (Who sent a message is
+    // recorded right after Telegram accepts it; a person replies later than that.)
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    tg.fake
+        .push_reply(&group, &a, "and a set?", sent[1].message_id);
+    let sent = tg.sends(3, 10).await;
+    assert!(
+        sent[2].body().starts_with("<b>Sage:</b>"),
+        "{}",
+        sent[2].body()
+    );
+    assert!(tg.ai.requests()[2].system_prompt.contains("You are Sage"));
+    // Replying to the default personality's message goes to it.
+    tg.fake
+        .push_reply(&group, &a, "thanks!", sent[0].message_id);
+    tg.sends(4, 10).await;
+    assert!(!tg.ai.requests()[3].system_prompt.contains("You are Sage"));
+    tg.stop().await;
+}
