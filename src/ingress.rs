@@ -74,17 +74,21 @@ pub async fn handle(svc: &Arc<Services>, mut m: Inbound) -> Result<Handled, Ingr
     let cfg = svc.config();
     let tenant = tenant_for(&cfg, &m);
     let user = UserKey::new(&tenant.name, m.user_key());
-    let user_choice = if m.place.is_dm {
-        svc.store.setting(&user, "personality").await?
+    let (user_choice, activated) = if m.place.is_dm {
+        (svc.store.setting(&user, "personality").await?, None)
     } else {
-        None
+        let place = place_key(&m);
+        (
+            None,
+            svc.store.channel_personality(&tenant.name, &place).await?,
+        )
     };
     let ctx = RouteContext {
         personalities: &cfg.personalities,
         prefixes: &cfg.command_prefixes,
         user_choice: user_choice.as_deref(),
         tenant_default: tenant.default_personality.as_deref(),
-        channel_personality: None,
+        channel_personality: activated.as_deref(),
         answer_edits: answers_edits(&cfg, &m),
     };
     let route = route(&m, &ctx);
@@ -116,6 +120,7 @@ pub async fn handle(svc: &Arc<Services>, mut m: Inbound) -> Result<Handled, Ingr
                 record,
                 target: target.clone(),
                 place: place_key(&m),
+                moderator: m.author.moderator,
                 now_ms: now,
             };
             let reply = match commands::run(svc, &cfg, &caller, &name, &args).await {

@@ -70,6 +70,10 @@ pub struct Author {
     pub username: Option<String>,
     /// A bot account (never answered).
     pub is_bot: bool,
+    /// May manage the channel (Discord's Manage Channels permission): may `/activate`
+    /// personalities there.
+    #[serde(default)]
+    pub moderator: bool,
 }
 
 /// Where in the platform a message lives, and where a reply goes.
@@ -254,6 +258,7 @@ mod tests {
                 display_name: "Ada".into(),
                 username: None,
                 is_bot: false,
+                moderator: false,
             },
             place: Place {
                 channel_id: "42".into(),

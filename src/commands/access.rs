@@ -25,6 +25,9 @@ pub struct Who {
     pub admin: bool,
     /// In a private conversation with the bot.
     pub dm: bool,
+    /// May manage the channel, as the platform says (Discord's Manage Channels); moderators may
+    /// `/activate` personalities there.
+    pub moderator: bool,
 }
 
 impl Who {
@@ -44,6 +47,7 @@ impl Who {
             standing,
             admin: cfg.admins.contains(user),
             dm,
+            moderator: false,
         }
     }
 }
@@ -64,6 +68,16 @@ fn open_to_outsiders(cmd: &Command) -> bool {
 pub fn check(cmd: &Command, who: Who) -> Result<(), String> {
     if matches!(cmd, Command::Admin(_)) && !who.admin {
         return Err("That command is for admins.".into());
+    }
+    if matches!(cmd, Command::Activate(_) | Command::Deactivate) {
+        if who.dm {
+            return Err(
+                "/activate and /deactivate work in group chats and channels, not here.".into(),
+            );
+        }
+        if !(who.admin || (who.moderator && who.standing != Standing::Banned)) {
+            return Err("Only moderators can activate a personality in this channel.".into());
+        }
     }
     if who.admin {
         return Ok(());
@@ -187,6 +201,9 @@ pub fn help(who: Who, tenant: &Tenant, default_personality: &str) -> String {
     } else if tenant.access == Access::Approval {
         out.push_str("/register - ask an admin for full access (guests have lower limits)\n");
     }
+    if (who.admin || who.moderator) && !who.dm {
+        out.push_str("/activate <personality> - make one personality answer every message here; /deactivate stops it\n");
+    }
     if who.admin {
         out.push_str("/admin users [search] | stats [days] | user <id> | ban <id> | unban <id> | approve <id> | quota <id> <limit> <value|none|default> - admin tools\n");
     }
@@ -211,6 +228,26 @@ pub fn menu() -> Vec<(String, String)> {
 mod tests {
     use super::*;
     use crate::commands::parse::{AdminCommand, parse};
+
+    #[test]
+    fn only_moderators_and_admins_activate_and_never_in_private() {
+        let act = Command::Activate("Sage".into());
+        let member = who(Standing::Member, false, false);
+        assert!(check(&act, member).unwrap_err().contains("moderators"));
+        let moderator = Who {
+            moderator: true,
+            ..member
+        };
+        assert!(check(&act, moderator).is_ok());
+        assert!(check(&Command::Deactivate, moderator).is_ok());
+        assert!(check(&act, who(Standing::Member, true, false)).is_ok());
+        assert!(check(&act, who(Standing::Member, true, true)).is_err());
+        let banned_mod = Who {
+            moderator: true,
+            ..who(Standing::Banned, false, false)
+        };
+        assert!(check(&act, banned_mod).is_err());
+    }
 
     #[test]
     fn the_menu_has_valid_names_each_parsing_as_a_command() {
@@ -241,6 +278,7 @@ mod tests {
             standing,
             admin,
             dm,
+            moderator: false,
         }
     }
 

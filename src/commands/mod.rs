@@ -6,6 +6,7 @@
 pub mod access;
 mod account;
 mod admin;
+mod channels;
 pub mod format;
 mod notes;
 pub mod parse;
@@ -33,6 +34,8 @@ pub struct Caller {
     pub target: Target,
     /// The conversation place key (channel, or channel/thread).
     pub place: String,
+    /// May manage this channel, as the platform says (may `/activate`).
+    pub moderator: bool,
     pub now_ms: u64,
 }
 
@@ -103,13 +106,14 @@ pub async fn run(
         }
         Err(ParseError::Usage(u)) => return Ok(Reply::text(u)),
     };
-    let who = Who::of(
+    let mut who = Who::of(
         cfg,
         &caller.tenant,
         &caller.user.user,
         caller.record.status,
         caller.dm(),
     );
+    who.moderator = caller.moderator;
     if let Err(refusal) = access::check(&cmd, who) {
         return Ok(Reply::text(refusal));
     }
@@ -132,6 +136,8 @@ pub async fn run(
         Command::Forget { confirm } => privacy::forget(&cx, confirm).await,
         Command::Export => privacy::export(&cx).await,
         Command::Register => privacy::register(&cx).await,
+        Command::Activate(name) => channels::activate(&cx, &name).await,
+        Command::Deactivate => channels::deactivate(&cx).await,
         Command::Admin(a) => admin::run(&cx, a).await,
     }
 }

@@ -30,6 +30,10 @@ pub enum Command {
     Export,
     Heartbeat(HeartbeatArg),
     Register,
+    /// A moderator makes a personality answer every message in this channel.
+    Activate(String),
+    /// Ends that.
+    Deactivate,
     Admin(AdminCommand),
 }
 
@@ -153,6 +157,13 @@ pub fn parse(name: &str, args: &str) -> Result<Command, ParseError> {
         "export" => none(Command::Export, "/export takes no arguments."),
         "heartbeat" | "checkin" => heartbeat(&words).map(Command::Heartbeat),
         "register" => none(Command::Register, "/register takes no arguments."),
+        "activate" => match words.as_slice() {
+            [name] => Ok(Command::Activate(clip(name, 100))),
+            _ => Err(usage(
+                "Usage: /activate <personality>, for example /activate Sage.",
+            )),
+        },
+        "deactivate" => none(Command::Deactivate, "/deactivate takes no arguments."),
         "admin" => admin(&words).map(Command::Admin),
         other => Err(ParseError::Unknown(clip(other, 32))),
     }

@@ -49,6 +49,7 @@ fn msg(text: &str, dm: bool) -> Inbound {
             display_name: "Ada".into(),
             username: None,
             is_bot: false,
+            moderator: false,
         },
         place: Place {
             channel_id: "c1".into(),

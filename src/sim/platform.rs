@@ -53,6 +53,7 @@ pub fn message(tenant: &str, user: &str, n: usize, now_ms: u64) -> Inbound {
             display_name: user.to_owned(),
             username: None,
             is_bot: false,
+            moderator: false,
         },
         place: Place {
             channel_id: format!("{tenant}/{user}"),

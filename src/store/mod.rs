@@ -337,6 +337,17 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes per-request records older than `before_ms` (the aggregates stay); returns how many.
     async fn prune_usage_records(&self, before_ms: u64) -> StoreResult<u64>;
 
+    /// The personality a moderator activated in a channel (`/activate`): it answers every
+    /// message there. `place` is the conversation place key (channel, or channel/thread).
+    async fn channel_personality(&self, tenant: &str, place: &str) -> StoreResult<Option<String>>;
+    /// Activates a personality in a channel, or with `None` deactivates it.
+    async fn set_channel_personality(
+        &self,
+        tenant: &str,
+        place: &str,
+        personality: Option<&str>,
+    ) -> StoreResult<()>;
+
     /// Everything stored about a user, as one JSON document.
     async fn export_user(&self, key: &UserKey) -> StoreResult<serde_json::Value>;
     /// Deletes everything stored about a user (record, settings, conversations, notes, schedule,

@@ -321,3 +321,72 @@ pub async fn registration_and_admin_commands(mode: Mode) {
     );
     chat(&h, "acme", "gus", "back again").await;
 }
+
+/// A message in the group channel `room` (not a DM, not addressed to anyone).
+fn in_room(user: &str, room: &str, text: &str, moderator: bool) -> switchboard::platforms::Inbound {
+    let mut m = crate::support::msg("acme", user, N.fetch_add(1, Ordering::Relaxed), text);
+    m.place = switchboard::platforms::Place {
+        channel_id: room.into(),
+        thread_id: None,
+        is_dm: false,
+    };
+    m.author.moderator = moderator;
+    m
+}
+
+pub async fn moderators_activate_a_personality_for_a_channel(mode: Mode) {
+    let fake = FakeAi::start(FakeAiConfig::default()).await.unwrap();
+    let place = Place::new(mode);
+    let h = start(config(&fake, &place)).await;
+    let last = |h: &Harness| h.platform.sent.lock().unwrap().last().cloned().unwrap();
+
+    // Unaddressed chatter in a channel is not answered.
+    let r =
+        h.rt.ingest(in_room("ann", "room-1", "nice weather", false))
+            .await
+            .unwrap();
+    assert!(matches!(r, Handled::Ignored(_)), "{r:?}");
+
+    h.rt.ingest(in_room("ann", "room-1", "/activate Sage", false))
+        .await
+        .unwrap();
+    has(&last(&h).text, "Only moderators");
+    h.rt.ingest(in_room("mod", "room-1", "/activate Nobody", true))
+        .await
+        .unwrap();
+    has(&last(&h).text, "no personality called");
+    h.rt.ingest(in_room("mod", "room-1", "/activate sage", true))
+        .await
+        .unwrap();
+    has(&last(&h).text, "Sage now answers every message here");
+    has(&ask(&h, "acme", "mod", "/activate Sage").await, "not here");
+
+    // Now every message there goes to Sage, from anyone; other channels are unaffected.
+    let r =
+        h.rt.ingest(in_room("ann", "room-1", "nice weather", false))
+            .await
+            .unwrap();
+    assert!(matches!(r, Handled::Queued(_)), "{r:?}");
+    h.until(10, "Sage's answer", |h| h.answered("ann") == 1)
+        .await;
+    assert_eq!(last(&h).persona.unwrap().name, "Sage");
+    let r =
+        h.rt.ingest(in_room("ann", "room-2", "hello?", false))
+            .await
+            .unwrap();
+    assert!(matches!(r, Handled::Ignored(_)), "{r:?}");
+
+    h.rt.ingest(in_room("mod", "room-1", "/deactivate", true))
+        .await
+        .unwrap();
+    has(&last(&h).text, "no longer answers");
+    let r =
+        h.rt.ingest(in_room("ann", "room-1", "still there?", false))
+            .await
+            .unwrap();
+    assert!(matches!(r, Handled::Ignored(_)), "{r:?}");
+    h.rt.ingest(in_room("mod", "room-1", "/deactivate", true))
+        .await
+        .unwrap();
+    has(&last(&h).text, "No personality is active here");
+}

@@ -51,6 +51,7 @@ both_modes!(
     commands::nobody_reaches_anyone_elses_data,
     commands::forget_leaves_nothing_of_the_user_in_the_store,
     commands::registration_and_admin_commands,
+    commands::moderators_activate_a_personality_for_a_channel,
     heartbeats::heartbeats_fire_on_schedule_in_active_hours_through_the_queue,
     heartbeats::a_silent_check_in_sends_nothing,
     heartbeats::heartbeats_survive_a_restart,

@@ -313,6 +313,7 @@ pub fn msg(tenant: &str, user: &str, n: usize, text: &str) -> Inbound {
             display_name: user.into(),
             username: None,
             is_bot: false,
+            moderator: false,
         },
         place: switchboard::platforms::Place {
             channel_id: user.into(),

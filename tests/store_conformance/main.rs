@@ -8,6 +8,7 @@
 mod support;
 
 mod cases_cache;
+mod cases_channels;
 mod cases_conversations;
 mod cases_heartbeats;
 mod cases_notes;
@@ -72,4 +73,5 @@ conformance!(
     cases_cache::once_marks_are_won_exactly_once,
     cases_records::records_list_by_scope_and_range_newest_first,
     cases_records::pruning_records_keeps_the_aggregates,
+    cases_channels::channel_personalities_set_replace_and_clear,
 );

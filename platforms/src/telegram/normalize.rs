@@ -251,6 +251,7 @@ fn user_author(u: &User) -> Author {
         },
         username,
         is_bot: u.is_bot,
+        moderator: false,
     }
 }
 
@@ -264,6 +265,7 @@ fn chat_author(c: &Chat) -> Author {
             .unwrap_or_else(|| c.id.to_string()),
         username: None,
         is_bot: false,
+        moderator: false,
     }
 }
 

@@ -163,3 +163,12 @@ fn unknown_commands_are_named_back_clipped() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn activate_takes_one_personality_and_deactivate_none() {
+    assert_eq!(ok("activate", "Sage"), Command::Activate("Sage".into()));
+    assert_eq!(ok("deactivate", ""), Command::Deactivate);
+    assert!(usage("activate", "").contains("/activate <personality>"));
+    assert!(usage("activate", "Sage Nova").contains("/activate <personality>"));
+    assert!(usage("deactivate", "now").contains("no arguments"));
+}

@@ -150,6 +150,11 @@ impl Keys {
         self.tenant(tenant, &format!("du:{day}"))
     }
 
+    /// Personalities activated in the tenant's channels (hash: place -> personality).
+    pub fn channels(&self, tenant: &str) -> String {
+        self.tenant(tenant, "chan")
+    }
+
     pub fn tenant_records(&self, tenant: &str) -> String {
         self.tenant(tenant, "rec")
     }

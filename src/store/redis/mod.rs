@@ -12,6 +12,7 @@
 
 mod batch;
 mod cache;
+mod channels;
 mod errors;
 mod heartbeats;
 mod keys;
@@ -275,6 +276,24 @@ impl Store for RedisStore {
     async fn reschedule_heartbeat(&self, key: &UserKey, next_run_ms: u64) -> StoreResult<bool> {
         checks::exact("next_run_ms", next_run_ms)?;
         heartbeats::reschedule(self, key, next_run_ms).await
+    }
+
+    async fn channel_personality(&self, tenant: &str, place: &str) -> StoreResult<Option<String>> {
+        channels::get(self, tenant, place).await
+    }
+
+    async fn set_channel_personality(
+        &self,
+        tenant: &str,
+        place: &str,
+        personality: Option<&str>,
+    ) -> StoreResult<()> {
+        checks::id("tenant", tenant)?;
+        checks::id("place", place)?;
+        if let Some(p) = personality {
+            checks::id("personality", p)?;
+        }
+        channels::set(self, tenant, place, personality).await
     }
 
     async fn cache_get(&self, key: &str, now_ms: u64) -> StoreResult<Option<String>> {

@@ -6,6 +6,7 @@
 //! process; an OS crash or power loss may lose the last commits (not corrupt the file).
 
 mod cache;
+mod channels;
 mod errors;
 mod heartbeats;
 mod journal;
@@ -318,6 +319,34 @@ impl Store for SqliteStore {
         let key = key.clone();
         self.writer
             .write(move |c| heartbeats::reschedule(c, &key, next_run_ms))
+            .await
+    }
+
+    async fn channel_personality(&self, tenant: &str, place: &str) -> StoreResult<Option<String>> {
+        let (tenant, place) = (tenant.to_owned(), place.to_owned());
+        self.readers
+            .read(move |c| channels::get(c, &tenant, &place))
+            .await
+    }
+
+    async fn set_channel_personality(
+        &self,
+        tenant: &str,
+        place: &str,
+        personality: Option<&str>,
+    ) -> StoreResult<()> {
+        checks::id("tenant", tenant)?;
+        checks::id("place", place)?;
+        if let Some(p) = personality {
+            checks::id("personality", p)?;
+        }
+        let (tenant, place, p) = (
+            tenant.to_owned(),
+            place.to_owned(),
+            personality.map(str::to_owned),
+        );
+        self.writer
+            .write(move |c| channels::set(c, &tenant, &place, p.as_deref()))
             .await
     }
 

@@ -175,6 +175,15 @@ CREATE INDEX usage_records_by_user ON usage_records (tenant, user_id, at_ms);
 CREATE INDEX usage_records_by_tenant ON usage_records (tenant, at_ms);
 CREATE INDEX usage_records_by_at ON usage_records (at_ms);
 "#,
+    // 3: personalities activated in channels.
+    r#"
+CREATE TABLE channel_personas (
+    tenant      TEXT NOT NULL,
+    place       TEXT NOT NULL,
+    personality TEXT NOT NULL,
+    PRIMARY KEY (tenant, place)
+) WITHOUT ROWID;
+"#,
 ];
 
 /// Opens the writer connection: creates the file, turns on WAL, migrates.

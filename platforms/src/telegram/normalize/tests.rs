@@ -71,6 +71,7 @@ fn a_private_message() {
                 display_name: "Ada Lovelace".into(),
                 username: Some("ada".into()),
                 is_bot: false,
+                moderator: false,
             },
             place: Place {
                 channel_id: "42".into(),
@@ -299,7 +300,8 @@ fn anonymous_admins_speak_as_the_group() {
             id: "-1001234".into(),
             display_name: "Club".into(),
             username: None,
-            is_bot: false
+            is_bot: false,
+            moderator: false,
         }
     );
 }
