@@ -368,3 +368,37 @@ async fn a_reply_goes_back_to_the_personality_that_spoke() {
     assert!(!tg.ai.requests()[3].system_prompt.contains("You are Sage"));
     tg.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_bots_each_with_its_own_tenant() {
+    let tg = start(Opts {
+        two_bots: true,
+        ..Opts::default()
+    })
+    .await;
+    let a = alice();
+    let chat = TgChat::private(&a);
+    tg.fake.push_message(&chat, &a, "hello first bot");
+    tg.fake
+        .push_for(
+            crate::support::TOKEN2,
+            Incoming::text(&chat, &a, "hello second bot"),
+        )
+        .unwrap();
+    let sent = tg.sends(2, 10).await;
+    let mut bots: Vec<i64> = sent.iter().map(|s| s.bot_id).collect();
+    bots.sort_unstable();
+    assert_eq!(bots, [123_456, 654_321], "each bot answers its own chat");
+    for tenant in ["one", "two"] {
+        assert!(
+            tg.svc
+                .store
+                .user(&UserKey::new(tenant, "telegram:42"))
+                .await
+                .unwrap()
+                .is_some(),
+            "alice is a user of tenant {tenant}"
+        );
+    }
+    tg.stop().await;
+}

@@ -21,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 pub const TOKEN: &str = "123456:TEST-TOKEN";
 pub const BOT_ID: i64 = 123_456;
 pub const SECRET: &str = "hook-s3cret";
+pub const TOKEN2: &str = "654321:SECOND-TOKEN";
 
 #[derive(Default)]
 pub struct Opts {
@@ -30,6 +31,8 @@ pub struct Opts {
     pub redis: Option<String>,
     /// `edited = "answer"` instead of the default "ignore".
     pub answer_edits: bool,
+    /// A second bot, `tg2` (token [`TOKEN2`]), and both pinned to tenants `one` and `two`.
+    pub two_bots: bool,
 }
 
 pub struct Tg {
@@ -107,13 +110,40 @@ fn config(ai: &FakeAi, fake: &FakeTelegram, dir: &std::path::Path, opts: &Opts) 
         },
         max_document_bytes: 64 * 1024,
     }];
+    if opts.two_bots {
+        let mut second = cfg.platforms.telegram[0].clone();
+        second.name = "tg2".into();
+        second.token = Some(Secret::new(TOKEN2));
+        second.token_env = "TELEGRAM_BOT_TOKEN_2".into();
+        for (bot, tenant) in cfg
+            .platforms
+            .telegram
+            .iter_mut()
+            .chain([&mut second])
+            .zip(["one", "two"])
+        {
+            bot.tenant = Some(tenant.into());
+        }
+        cfg.platforms.telegram.push(second);
+        for t in ["one", "two"] {
+            let tenant = switchboard::config::Tenant {
+                name: t.into(),
+                ..cfg.tenants.defaults.clone()
+            };
+            cfg.tenants.named.insert(t.into(), tenant);
+        }
+    }
     cfg
 }
 
 pub async fn start(opts: Opts) -> Tg {
-    let fake = FakeTelegram::start(FakeTelegramConfig::default())
-        .await
-        .unwrap();
+    let fake = FakeTelegram::start(if opts.two_bots {
+        FakeTelegramConfig::with_tokens(&[TOKEN, TOKEN2])
+    } else {
+        FakeTelegramConfig::default()
+    })
+    .await
+    .unwrap();
     let ai = FakeAi::start(opts.ai.clone()).await.unwrap();
     let i = instance(&fake, &ai, &opts).await;
     Tg {
