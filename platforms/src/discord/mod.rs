@@ -1,0 +1,13 @@
+//! The pure parts of the Discord adapter: reading gateway message payloads into
+//! [`crate::Inbound`], the names and mention rules of webhook sends, and the state of a channel's
+//! webhook pool under Discord's rate limits. No I/O and no Discord library here; the adapter in
+//! the main crate does the talking.
+
+pub mod message;
+pub mod time;
+
+pub use message::{
+    Member, Mention, Message, MessageAttachment, MessageError, MessageReference, RepliedMessage,
+    Thread, User,
+};
+pub use time::{DISCORD_EPOCH_MS, parse_rfc3339_ms, snowflake_ms};
