@@ -4,10 +4,12 @@
 //! the main crate does the talking.
 
 pub mod message;
+pub mod normalize;
 pub mod time;
 
 pub use message::{
     Member, Mention, Message, MessageAttachment, MessageError, MessageReference, RepliedMessage,
     Thread, User,
 };
+pub use normalize::{DiscordBot, IgnoreReason, Normalized, normalize};
 pub use time::{DISCORD_EPOCH_MS, parse_rfc3339_ms, snowflake_ms};
