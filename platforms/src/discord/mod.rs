@@ -3,13 +3,17 @@
 //! webhook pool under Discord's rate limits. No I/O and no Discord library here; the adapter in
 //! the main crate does the talking.
 
+pub mod mentions;
 pub mod message;
 pub mod normalize;
 pub mod time;
+pub mod username;
 
+pub use mentions::{allowed_mentions, neutralize};
 pub use message::{
     Member, Mention, Message, MessageAttachment, MessageError, MessageReference, RepliedMessage,
     Thread, User,
 };
 pub use normalize::{DiscordBot, IgnoreReason, Normalized, normalize};
 pub use time::{DISCORD_EPOCH_MS, parse_rfc3339_ms, snowflake_ms};
+pub use username::{FALLBACK_USERNAME, MAX_USERNAME_CHARS, webhook_username};
