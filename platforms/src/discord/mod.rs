@@ -6,6 +6,7 @@
 pub mod mentions;
 pub mod message;
 pub mod normalize;
+pub mod pool;
 pub mod time;
 pub mod username;
 
@@ -15,5 +16,9 @@ pub use message::{
     Thread, User,
 };
 pub use normalize::{DiscordBot, IgnoreReason, Normalized, normalize};
+pub use pool::{
+    CREATE_POLL_MS, CREATE_TIMEOUT_MS, Headers, MAX_WEBHOOKS_PER_CHANNEL, Pick, Webhook,
+    WebhookPool, seconds_to_ms,
+};
 pub use time::{DISCORD_EPOCH_MS, parse_rfc3339_ms, snowflake_ms};
 pub use username::{FALLBACK_USERNAME, MAX_USERNAME_CHARS, webhook_username};
