@@ -1,8 +1,10 @@
 //! switchboard-platforms: the platform-independent event model, pure message splitting, and the
-//! pure parts of the platform adapters (Telegram update normalization, HTML rendering, pacing).
+//! pure parts of the platform adapters (Discord message normalization, webhook names, mentions and
+//! pools; Telegram update normalization, HTML rendering, pacing).
 //! Nothing here does I/O, so these parts carry the heavy tests.
 
 pub mod deliver;
+pub mod discord;
 pub mod event;
 pub mod split;
 pub mod telegram;

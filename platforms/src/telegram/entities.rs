@@ -77,7 +77,7 @@ pub(super) fn bot_mentions(
 /// `,` `:` or `;` after it ("@bot, hi" → "hi"); before punctuation or at the end it goes with the
 /// whitespace before it ("hi @bot!" → "hi!"); between words the two whitespace runs become one,
 /// a line break if either held one.
-pub(super) fn remove_spans(text: &str, spans: &[Range<usize>]) -> String {
+pub(crate) fn remove_spans(text: &str, spans: &[Range<usize>]) -> String {
     let mut out = String::with_capacity(text.len());
     let mut cursor = 0;
     for (i, span) in spans.iter().enumerate() {

@@ -8,6 +8,8 @@ pub mod normalize;
 pub mod pacing;
 pub mod update;
 
+/// Shared with the Discord normalizer, which tidies the text the same way.
+pub(crate) use entities::remove_spans;
 pub use entities::{utf16_range, utf16_slice};
 pub use html::render_html;
 pub use normalize::{BadMessageRef, BotIdentity, IgnoreReason, MessageRef, Normalized, normalize};
