@@ -254,6 +254,8 @@ fn author(user: &User, msg: &Message) -> Author {
         display_name,
         username,
         is_bot: user.bot,
+        // Message payloads carry no permissions; the adapter sets this from its guild cache.
+        moderator: false,
     }
 }
 

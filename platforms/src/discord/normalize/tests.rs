@@ -83,6 +83,7 @@ fn a_guild_message() {
                 display_name: "Ada".into(),
                 username: Some("ada".into()),
                 is_bot: false,
+                moderator: false,
             },
             place: Place {
                 channel_id: CHANNEL.to_string(),
