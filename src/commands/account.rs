@@ -228,20 +228,7 @@ pub(super) async fn personality(cx: &Cx<'_>, wanted: Option<&str>) -> Result<Rep
                 p.name
             )))
         }
-        None => {
-            let names: Vec<&str> = cx
-                .cfg
-                .personalities
-                .all
-                .values()
-                .map(|p| p.name.as_str())
-                .collect();
-            Ok(Reply::text(format!(
-                "There's no personality called {:?}. Choose one of: {}.",
-                super::parse::clip(wanted, 60),
-                names.join(", ")
-            )))
-        }
+        None => Ok(no_such_personality(cx, wanted)),
     }
 }
 
@@ -289,4 +276,20 @@ pub(super) async fn cancel(cx: &Cx<'_>) -> Result<Reply, CommandError> {
         1 => "Done: dropped 1 message that was waiting for an answer.".to_owned(),
         n => format!("Done: dropped {n} messages that were waiting for an answer."),
     }))
+}
+
+/// The answer to a personality name that matches none.
+pub(super) fn no_such_personality(cx: &Cx<'_>, wanted: &str) -> Reply {
+    let names: Vec<&str> = cx
+        .cfg
+        .personalities
+        .all
+        .values()
+        .map(|p| p.name.as_str())
+        .collect();
+    Reply::text(format!(
+        "There's no personality called {:?}. Choose one of: {}.",
+        super::parse::clip(wanted, 60),
+        names.join(", ")
+    ))
 }

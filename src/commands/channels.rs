@@ -6,18 +6,7 @@ use super::{CommandError, Cx, Reply};
 pub(super) async fn activate(cx: &Cx<'_>, wanted: &str) -> Result<Reply, CommandError> {
     let c = cx.caller;
     let Some(p) = cx.cfg.personalities.find(wanted) else {
-        let names: Vec<&str> = cx
-            .cfg
-            .personalities
-            .all
-            .values()
-            .map(|p| p.name.as_str())
-            .collect();
-        return Ok(Reply::text(format!(
-            "There's no personality called {:?}. Choose one of: {}.",
-            super::parse::clip(wanted, 60),
-            names.join(", ")
-        )));
+        return Ok(super::account::no_such_personality(cx, wanted));
     };
     cx.svc
         .store

@@ -38,6 +38,13 @@ pub fn user(key: &UserKey) -> StoreResult<()> {
     id("user", &key.user)
 }
 
+/// A channel activation: its tenant, place and (when setting) personality.
+pub fn channel(tenant: &str, place: &str, personality: Option<&str>) -> StoreResult<()> {
+    id("tenant", tenant)?;
+    id("place", place)?;
+    personality.map_or(Ok(()), |p| id("personality", p))
+}
+
 pub fn conversation(conv: &ConversationKey) -> StoreResult<()> {
     id("tenant", &conv.tenant)?;
     id("user", &conv.user)?;

@@ -288,11 +288,7 @@ impl Store for RedisStore {
         place: &str,
         personality: Option<&str>,
     ) -> StoreResult<()> {
-        checks::id("tenant", tenant)?;
-        checks::id("place", place)?;
-        if let Some(p) = personality {
-            checks::id("personality", p)?;
-        }
+        checks::channel(tenant, place, personality)?;
         channels::set(self, tenant, place, personality).await
     }
 

@@ -335,11 +335,7 @@ impl Store for SqliteStore {
         place: &str,
         personality: Option<&str>,
     ) -> StoreResult<()> {
-        checks::id("tenant", tenant)?;
-        checks::id("place", place)?;
-        if let Some(p) = personality {
-            checks::id("personality", p)?;
-        }
+        checks::channel(tenant, place, personality)?;
         let (tenant, place, p) = (
             tenant.to_owned(),
             place.to_owned(),
