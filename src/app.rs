@@ -46,12 +46,10 @@ pub enum AppError {
         "no platform is configured: add [[platforms.telegram]] or [platforms.discord] to the config, or try `switchboard simulate`"
     )]
     NoPlatform,
-    #[error(
-        "only Discord is configured, and this build has no Discord adapter yet; add [[platforms.telegram]], or try `switchboard simulate`"
-    )]
-    AdapterMissing,
     #[error(transparent)]
     Telegram(#[from] crate::telegram::TelegramError),
+    #[error(transparent)]
+    Discord(#[from] crate::discord::DiscordError),
 }
 
 /// What the caller supplies besides the config.

@@ -12,6 +12,7 @@ pub mod choice;
 pub mod commands;
 pub mod config;
 pub mod defaults;
+pub mod discord;
 pub mod heartbeat;
 pub mod import;
 pub mod ingress;

@@ -1,5 +1,6 @@
-//! Running for real: connect every configured Telegram bot (identity, delivery), start the
-//! pipeline with their delivery, start receiving (webhook or elected long-poller), and on shutdown
+//! Running for real: connect every configured Telegram bot (identity, delivery) and prepare the
+//! Discord adapter, start the pipeline with their delivery, start receiving (Telegram webhook or
+//! elected long-poller, Discord's gateway shards), and on shutdown
 //! stop receiving first, then let the workers finish or release their jobs.
 
 use std::collections::HashMap;
@@ -12,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::app::{self, AppError, Runtime, StartOptions};
 use crate::config::{Config, Storage};
+use crate::discord;
 use crate::leader::{Leadership, RedisLease};
 use crate::telegram::{self, TelegramDeliver};
 
@@ -31,17 +33,8 @@ pub async fn run(
     shutdown: CancellationToken,
     ready: Option<oneshot::Sender<Ready>>,
 ) -> Result<(), AppError> {
-    if cfg.platforms.telegram.is_empty() {
-        return Err(if cfg.platforms.discord.is_some() {
-            AppError::AdapterMissing
-        } else {
-            AppError::NoPlatform
-        });
-    }
-    if cfg.platforms.discord.is_some() {
-        tracing::warn!(
-            "[platforms.discord] is configured, but this build has no Discord adapter yet; serving Telegram only"
-        );
+    if cfg.platforms.telegram.is_empty() && cfg.platforms.discord.is_none() {
+        return Err(AppError::NoPlatform);
     }
     let http = reqwest::Client::builder()
         .build()
@@ -56,6 +49,15 @@ pub async fn run(
         delivers.insert((Platform::Telegram, b.name.clone()), deliver.clone());
         bots.push((b.clone(), bot, identity, deliver));
     }
+    let discord = match &cfg.platforms.discord {
+        Some(d) => {
+            let p = discord::prepare(d, http.clone())?;
+            let deliver: Arc<dyn Deliver> = p.deliver.clone();
+            delivers.insert((Platform::Discord, discord::BOT_NAME.to_owned()), deliver);
+            Some(p)
+        }
+        None => None,
+    };
     let storage = cfg.storage.clone();
     let rt = Arc::new(
         app::start(
@@ -101,6 +103,11 @@ pub async fn run(
             webhooks.insert(name, addr);
         }
         tasks.push(started.task);
+    }
+    if let Some(p) = discord {
+        let shards = p.cfg.shard_ids.clone();
+        tasks.push(discord::start(rt.svc.clone(), p, receiving.clone()).await?);
+        tracing::info!(?shards, "Discord gateway starting");
     }
     if let Some(tx) = ready {
         let _ = tx.send(Ready {

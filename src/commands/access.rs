@@ -224,6 +224,37 @@ pub fn menu() -> Vec<(String, String)> {
     out
 }
 
+/// Every command with what its arguments look like (`""` for none), for menus that take
+/// arguments apart from the name (Discord slash commands): the [`menu`] plus the moderator and
+/// admin commands, which a platform shows only to those allowed (the commands check anyway).
+pub fn command_forms() -> Vec<(String, String, String)> {
+    let mut out: Vec<(String, String, String)> = ENTRIES
+        .iter()
+        .map(|e| {
+            let (head, args) = e.usage.split_once(' ').unwrap_or((e.usage, ""));
+            let name = head.trim_start_matches('/');
+            (name.to_owned(), e.what.to_owned(), args.to_owned())
+        })
+        .collect();
+    for (name, what, args) in [
+        ("register", "ask an admin for access", ""),
+        (
+            "activate",
+            "make one personality answer every message here",
+            "<personality>",
+        ),
+        ("deactivate", "stop the personality activated here", ""),
+        (
+            "admin",
+            "admin tools",
+            "users [search] | stats [days] | user <id> | ban <id> | unban <id> | approve <id> | quota <id> <limit> <value>",
+        ),
+    ] {
+        out.push((name.into(), what.into(), args.into()));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

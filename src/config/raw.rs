@@ -329,6 +329,8 @@ pub(crate) struct RawDiscord {
     pub token_env: String,
     pub api_base: Option<String>,
     pub webhooks_per_channel: u32,
+    pub shard_count: u32,
+    pub shard_ids: Option<Vec<u32>>,
 }
 
 impl Default for RawDiscord {
@@ -337,6 +339,8 @@ impl Default for RawDiscord {
             token_env: "DISCORD_TOKEN".into(),
             api_base: None,
             webhooks_per_channel: 2,
+            shard_count: 1,
+            shard_ids: None,
         }
     }
 }

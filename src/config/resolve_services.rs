@@ -80,6 +80,31 @@ pub(crate) fn platforms(
         if let Some(base) = &raw.api_base {
             cx.http_url(&p("api_base"), base);
         }
+        let shard_count = cx.range(&p("shard_count"), raw.shard_count, 1, 4096);
+        let shard_ids = match &raw.shard_ids {
+            None => (0..shard_count).collect(),
+            Some(ids) => {
+                let mut ids = ids.clone();
+                ids.sort_unstable();
+                ids.dedup();
+                if ids.is_empty() {
+                    cx.err(&p("shard_ids"), "needs at least one shard id");
+                }
+                if ids.windows(2).any(|w| w[1] != w[0] + 1) {
+                    cx.err(
+                        &p("shard_ids"),
+                        "must be consecutive (one process runs one range of shards)",
+                    );
+                }
+                if let Some(bad) = ids.iter().find(|&&id| id >= shard_count) {
+                    cx.err(
+                        &p("shard_ids"),
+                        format!("shard id {bad} is not below shard_count ({shard_count})"),
+                    );
+                }
+                ids
+            }
+        };
         DiscordConfig {
             token: env.secret(&raw.token_env),
             token_env: raw.token_env.clone(),
@@ -93,6 +118,8 @@ pub(crate) fn platforms(
                 1,
                 15,
             ),
+            shard_count,
+            shard_ids,
         }
     });
     Platforms {

@@ -334,4 +334,9 @@ pub struct DiscordConfig {
     /// Replacement for `https://discord.com` (an HTTP proxy, or a test fake).
     pub api_base: Option<String>,
     pub webhooks_per_channel: u32,
+    /// Shards the bot runs as in total (Discord's `shard[1]`).
+    pub shard_count: u32,
+    /// The shards this process connects (sorted, each below `shard_count`); several ingress
+    /// processes split them.
+    pub shard_ids: Vec<u32>,
 }

@@ -40,6 +40,9 @@ pub struct FakeAiConfig {
     /// Answer `[silent]` when the last user message contains this (a check-in the personality
     /// lets pass).
     pub silent_when: Option<String>,
+    /// Put before every answer's text (tests of what AI output can do on a platform, such as
+    /// mentions).
+    pub reply_prefix: Option<String>,
 }
 
 impl Default for FakeAiConfig {
@@ -54,6 +57,7 @@ impl Default for FakeAiConfig {
             report_usage: true,
             seed: 0,
             silent_when: None,
+            reply_prefix: None,
         }
     }
 }

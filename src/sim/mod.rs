@@ -133,6 +133,7 @@ fn fake_config(s: &Scenario) -> FakeAiConfig {
         report_usage: true,
         seed: s.seed,
         silent_when: None,
+        reply_prefix: None,
     }
 }
 

@@ -127,11 +127,13 @@ pub struct User {
     pub system: bool,
 }
 
-/// The sender's server profile: only the nickname is read.
+/// The sender's server profile: the nickname, and the roles (which decide who moderates).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(default)]
 pub struct Member {
     pub nick: Option<String>,
+    #[serde(deserialize_with = "snowflakes")]
+    pub roles: Vec<u64>,
 }
 
 /// A mentioned user: only the id is read.

@@ -6,6 +6,7 @@
 pub mod mentions;
 pub mod message;
 pub mod normalize;
+pub mod permissions;
 pub mod pool;
 pub mod time;
 pub mod username;
@@ -16,6 +17,7 @@ pub use message::{
     Thread, User,
 };
 pub use normalize::{DiscordBot, IgnoreReason, Normalized, normalize};
+pub use permissions::{GuildRoles, is_moderator};
 pub use pool::{
     CREATE_POLL_MS, CREATE_TIMEOUT_MS, Headers, MAX_WEBHOOKS_PER_CHANNEL, Pick, Webhook,
     WebhookPool, seconds_to_ms,

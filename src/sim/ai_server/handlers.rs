@@ -179,6 +179,9 @@ async fn serve(shared: &Shared, api: Api, headers: &HeaderMap, body: &[u8]) -> R
     } else if parsed.after_tool_results {
         text = tools::acknowledgement(&parsed.last_user, &text);
     }
+    if let Some(prefix) = &config.reply_prefix {
+        text = format!("{prefix}{text}");
+    }
     let usage = config
         .report_usage
         .then(|| (input_tokens, tokens_for(&text)));
