@@ -113,21 +113,21 @@ fn every_validation_rule_names_file_line_and_key() {
             "at least 1",
         ),
         (
-            "[platforms.discord]\nshard_count = 2\nshard_ids = [0, 2]\n",
+            "[platforms.discord]\nshard_count = 2\nshard_ids = [1, 2]\n",
             "platforms.discord.shard_ids",
-            "shard",
+            "shard_ids",
             "not below shard_count (2)",
         ),
         (
             "[platforms.discord]\nshard_count = 4\nshard_ids = [0, 2]\n",
             "platforms.discord.shard_ids",
-            "shard",
+            "shard_ids",
             "consecutive",
         ),
         (
             "[platforms.discord]\nshard_ids = []\n",
             "platforms.discord.shard_ids",
-            "shard",
+            "shard_ids",
             "at least one shard",
         ),
         (
