@@ -12,11 +12,12 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use switchboard_platforms::DeliveryError;
 use switchboard_platforms::discord::{Headers, Pick, Webhook, WebhookPool};
+use switchboard_platforms::{DeliveryError, PermanentKind};
 
 use super::rest::{
-    MAX_WEBHOOKS, MISSING_ACCESS, MISSING_PERMISSIONS, Rest, RestError, WebhookInfo,
+    MAX_WEBHOOKS, MISSING_ACCESS, MISSING_PERMISSIONS, Rest, RestError, UNKNOWN_CHANNEL,
+    WebhookInfo,
 };
 
 /// Waits for a free webhook up to this long inside one delivery; longer ones postpone the job.
@@ -126,8 +127,8 @@ impl Pools {
         });
     }
 
-    /// Lists the bot's webhooks in `channel` into its pool. `Err(true)`: no permission.
-    async fn load(&self, channel: u64) -> Result<(), bool> {
+    /// Lists the bot's webhooks in `channel` into its pool. The error says why not.
+    async fn load(&self, channel: u64) -> Result<(), RestError> {
         match self.rest.channel_webhooks(channel).await {
             Ok(list) => {
                 for w in list.into_iter().filter(|w| self.ours(w)) {
@@ -136,7 +137,7 @@ impl Pools {
                 self.with(channel, |c| c.loaded = true);
                 Ok(())
             }
-            Err(e) => Err(is_permission(&e)),
+            Err(e) => Err(e),
         }
     }
 
@@ -151,9 +152,16 @@ impl Pools {
             return Ok(Route::Bot { forbidden: true });
         }
         if !loaded {
-            if let Err(true) = self.load(channel).await {
-                self.forbid(channel, now());
-                return Ok(Route::Bot { forbidden: true });
+            match self.load(channel).await {
+                Err(e) if is_permission(&e) => {
+                    self.forbid(channel, now());
+                    return Ok(Route::Bot { forbidden: true });
+                }
+                Err(e) if e.code() == Some(UNKNOWN_CHANNEL) => {
+                    return Err(DeliveryError::Permanent(PermanentKind::ChannelGone));
+                }
+                // Listing is an optimisation: creating still works.
+                _ => {}
             }
         }
         loop {
@@ -181,6 +189,10 @@ impl Pools {
                         self.with(channel, |c| c.pool.mark_no_room());
                         // Another process of ours may have made some meanwhile.
                         let _ = self.load(channel).await;
+                    }
+                    Err(e) if e.code() == Some(UNKNOWN_CHANNEL) => {
+                        self.with(channel, |c| c.pool.create_failed());
+                        return Err(DeliveryError::Permanent(PermanentKind::ChannelGone));
                     }
                     Err(e) if is_permission(&e) => {
                         self.with(channel, |c| c.pool.create_failed());
