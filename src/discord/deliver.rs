@@ -304,6 +304,29 @@ impl DiscordDeliver {
         }
     }
 
+    /// A private answer could not go to the user's DMs (closed to the bot): say so in the
+    /// channel, without the private content.
+    async fn dms_closed(&self, out: &Outbound) -> Result<Delivered, DeliveryError> {
+        let place = &out.target.place;
+        let d = Dest {
+            channel: id(&place.channel_id)?,
+            thread: place.thread_id.as_deref().map(id).transpose()?,
+            guild: true,
+        };
+        let user = out.mention_user.as_deref().and_then(|u| u.parse().ok());
+        let text = match user {
+            Some(u) => format!(
+                "<@{u}> I couldn't send you that privately: your direct messages are closed to me. Use the slash command instead; its answer is visible only to you."
+            ),
+            None => "I couldn't send that privately. Use the slash command instead; its answer is visible only to you.".to_owned(),
+        };
+        let body = self.bot_body(&text, out, user);
+        let id = self.bot_message(&d, &body, out, false).await?;
+        Ok(Delivered {
+            message_ids: vec![id],
+        })
+    }
+
     fn bot_body(&self, text: &str, out: &Outbound, mention: Option<u64>) -> Value {
         let mut body = json!({
             "content": neutralize(text),
@@ -348,7 +371,15 @@ impl Deliver for DiscordDeliver {
                 return self.answer_interaction(r, &token, out).await;
             }
         }
-        let d = self.dest(out).await?;
+        let d = match self.dest(out).await {
+            Ok(d) => d,
+            Err(DeliveryError::Permanent(PermanentKind::Blocked))
+                if out.private && !out.target.place.is_dm =>
+            {
+                return self.dms_closed(out).await;
+            }
+            Err(e) => return Err(e),
+        };
         let parts = split(&out.text, DISCORD_LIMIT);
         let (done, mut sent) = self.resume(&out.job_id);
         let mention = out.mention_user.as_deref().and_then(|u| u.parse().ok());

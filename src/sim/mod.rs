@@ -4,6 +4,7 @@
 //! again on a FIFO queue, so an operator sees what their weights and quotas buy before going live.
 
 pub mod ai_server;
+pub mod discord_api;
 mod observer;
 mod platform;
 mod report;

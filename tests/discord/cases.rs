@@ -26,7 +26,10 @@ async fn mentions_reply_chains_and_activated_channels_are_answered_through_webho
     dc.say(CH, ALICE, "@Aria hello there");
     let first = dc.posted(1, 10).await[0].clone();
     assert_eq!(first.channel_id, CH);
-    assert!(first.webhook_id.is_some(), "a personality speaks through a webhook");
+    assert!(
+        first.webhook_id.is_some(),
+        "a personality speaks through a webhook"
+    );
     assert_eq!(first.username, "Aria");
     assert_eq!(
         first.avatar_url.as_deref(),
@@ -39,6 +42,10 @@ async fn mentions_reply_chains_and_activated_channels_are_answered_through_webho
     let seen = dc.ai.requests();
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].user, format!("discord:{ALICE}"));
+    assert!(
+        dc.fake.typing().iter().any(|(c, _)| *c == CH),
+        "typing is shown while the reply is made"
+    );
 
     // Replying to Aria's message talks to Aria again, without naming her.
     dc.reply(CH, BOB, first.id, "tell me more");
@@ -52,7 +59,11 @@ async fn mentions_reply_chains_and_activated_channels_are_answered_through_webho
     dc.say(CH2, ALICE, "/activate Nova");
     let refusal = dc.posted(3, 10).await[2].clone();
     assert!(refusal.webhook_id.is_none());
-    assert!(refusal.content.contains("moderators"), "{}", refusal.content);
+    assert!(
+        refusal.content.contains("moderators"),
+        "{}",
+        refusal.content
+    );
     dc.say(CH2, MODERATOR, "/activate Nova");
     let ok = dc.posted(4, 10).await[3].clone();
     assert!(ok.content.contains("Nova"), "{}", ok.content);
@@ -128,10 +139,23 @@ async fn a_rate_limited_webhook_does_not_hold_up_its_channel_or_others() {
         elapsed < Duration::from_secs(3),
         "replies waited {elapsed:?} for a webhook blocked 5 s"
     );
-    let in_ch = all.iter().find(|p| p.channel_id == CH && addressed_to(p) == Some(BOB)).unwrap();
-    assert_ne!(in_ch.webhook_id, Some(busy), "the pool's other webhook took it");
-    assert!(all.iter().any(|p| p.channel_id == CH2 && p.username == "Nova"));
-    assert!(dc.fake.webhooks(CH).len() <= 2, "never more than webhooks_per_channel");
+    let in_ch = all
+        .iter()
+        .find(|p| p.channel_id == CH && addressed_to(p) == Some(BOB))
+        .unwrap();
+    assert_ne!(
+        in_ch.webhook_id,
+        Some(busy),
+        "the pool's other webhook took it"
+    );
+    assert!(
+        all.iter()
+            .any(|p| p.channel_id == CH2 && p.username == "Nova")
+    );
+    assert!(
+        dc.fake.webhooks(CH).len() <= 2,
+        "never more than webhooks_per_channel"
+    );
     dc.stop().await;
 }
 
@@ -148,16 +172,29 @@ async fn ai_output_with_everyone_and_role_mentions_pings_nobody() {
     dc.say(CH, ALICE, "@Sage ping everyone please");
     let p = dc.posted(1, 10).await[0].clone();
     let allowed = p.allowed_mentions.clone().unwrap();
-    assert_eq!(allowed["parse"], json!([]), "no @everyone, @here, roles or users parsed");
-    assert_eq!(allowed["users"], json!([ALICE.to_string()]), "only the user answered");
+    assert_eq!(
+        allowed["parse"],
+        json!([]),
+        "no @everyone, @here, roles or users parsed"
+    );
+    assert_eq!(
+        allowed["users"],
+        json!([ALICE.to_string()]),
+        "only the user answered"
+    );
     assert!(allowed.get("roles").is_none_or(|r| r == &json!([])));
     assert!(!p.content.contains("@everyone") && !p.content.contains("@here"));
-    assert!(p.content.contains("<@&3001>"), "the text itself is kept: {}", p.content);
+    assert!(
+        p.content.contains("<@&3001>"),
+        "the text itself is kept: {}",
+        p.content
+    );
     dc.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn without_webhook_permission_the_bot_speaks_with_the_name_in_bold_and_tells_the_owner_once() {
+async fn without_webhook_permission_the_bot_speaks_with_the_name_in_bold_and_tells_the_owner_once()
+{
     let dc = start(Opts::default()).await;
     dc.fake.forbid(CH3, Forbid::ManageWebhooks);
     dc.say(CH3, ALICE, "@Aria hello");
@@ -187,13 +224,24 @@ async fn a_channel_full_of_webhooks_falls_back_to_bot_messages() {
     assert!(p.content.starts_with("**Nova**\n"), "{}", p.content);
     assert_eq!(failed_executes(&dc, 30007), 0);
     assert_eq!(
-        dc.fake.requests().iter().filter(|c| c.code == Some(30007)).count(),
+        dc.fake
+            .requests()
+            .iter()
+            .filter(|c| c.code == Some(30007))
+            .count(),
         1,
         "one creation refused, then no more attempts"
     );
     dc.say(CH2, ALICE, "@Nova again");
     dc.posted(2, 10).await;
-    assert_eq!(dc.fake.requests().iter().filter(|c| c.code == Some(30007)).count(), 1);
+    assert_eq!(
+        dc.fake
+            .requests()
+            .iter()
+            .filter(|c| c.code == Some(30007))
+            .count(),
+        1
+    );
     dc.stop().await;
 }
 
@@ -205,7 +253,10 @@ async fn threads_use_the_parent_channels_webhook() {
     assert_eq!(p.thread_id, Some(THREAD));
     assert!(p.webhook_id.is_some());
     let hook = dc.fake.webhooks(CH);
-    assert!(hook.iter().any(|h| Some(h.id) == p.webhook_id), "the parent's pool");
+    assert!(
+        hook.iter().any(|h| Some(h.id) == p.webhook_id),
+        "the parent's pool"
+    );
     dc.stop().await;
 }
 
@@ -222,7 +273,8 @@ async fn slash_commands_are_registered_and_private_answers_are_ephemeral() {
             .map(|t| vec![("text".to_owned(), json!(t))])
             .unwrap_or_default(),
     };
-    dc.fake.slash_command(cmd("note", Some("I like jasmine tea")));
+    dc.fake
+        .slash_command(cmd("note", Some("I like jasmine tea")));
     dc.fake
         .wait_for_interaction_responses(1, Duration::from_secs(10))
         .await
@@ -233,7 +285,11 @@ async fn slash_commands_are_registered_and_private_answers_are_ephemeral() {
         .wait_for_interaction_responses(2, Duration::from_secs(10))
         .await
         .unwrap();
-    assert!(r[1].content.contains("I like jasmine tea"), "{}", r[1].content);
+    assert!(
+        r[1].content.contains("I like jasmine tea"),
+        "{}",
+        r[1].content
+    );
     assert_eq!(r[1].flags & 64, 64, "private answers are ephemeral");
     dc.fake.slash_command(cmd("help", None));
     let r = dc

@@ -240,7 +240,11 @@ impl Dc {
                 self.fake
                     .messages()
                     .iter()
-                    .map(|p| (p.channel_id, p.username.clone(), p.content.chars().take(60).collect::<String>()))
+                    .map(|p| (
+                        p.channel_id,
+                        p.username.clone(),
+                        p.content.chars().take(60).collect::<String>()
+                    ))
                     .collect::<Vec<_>>()
             ),
         }
