@@ -323,3 +323,39 @@ async fn malformed_and_huge_messages_never_stop_the_bot() {
     assert!(all.iter().any(|p| addressed_to(p) == Some(ALICE)));
     dc.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bots_existing_webhooks_are_reused_and_a_deleted_channel_delays_no_other() {
+    let dc = start(Opts::default()).await;
+    // A webhook the bot made before (an earlier run): found, not made again.
+    let made: serde_json::Value = reqwest::Client::new()
+        .post(format!(
+            "{}/api/v10/channels/{CH}/webhooks",
+            dc.fake.base_url()
+        ))
+        .header("Authorization", format!("Bot {}", crate::support::TOKEN))
+        .json(&json!({"name": "switchboard"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let existing: u64 = made["id"].as_str().unwrap().parse().unwrap();
+    dc.fake.delete_channel(CH3);
+    dc.say(CH3, ALICE, "@Aria are you there?");
+    dc.say(CH, BOB, "@Aria hello");
+    let p = dc.posted(1, 10).await[0].clone();
+    assert_eq!(p.webhook_id, Some(existing));
+    assert_eq!(addressed_to(&p), Some(BOB));
+    let creations = dc
+        .fake
+        .requests()
+        .iter()
+        .filter(|c| c.method == "POST" && c.path.ends_with("/webhooks"))
+        .count();
+    assert_eq!(creations, 1, "only the test's own creation");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(dc.in_channel(CH3).is_empty());
+    dc.stop().await;
+}
