@@ -153,6 +153,7 @@ pub async fn start(cfg: Config, opts: StartOptions) -> Result<Runtime, AppError>
         delivers: opts.delivers,
         breakers: Mutex::new(Breakers::default()),
         cooldowns: Cooldowns::default(),
+        ingress_order: crate::ingress_order::IngressOrder::default(),
         typing: Typing::default(),
         cache: ResponseCache::default(),
         tuning,

@@ -167,6 +167,9 @@ pub async fn handle(svc: &Arc<Services>, mut m: Inbound) -> Result<Handled, Ingr
     };
     let job_id = m.job_id();
     let keep = cfg.workers.max_context_messages.max(2);
+    // From recording to enqueueing, this user's other messages wait: the conversation order
+    // and the queue order must agree.
+    let _in_order = svc.ingress_order.lock(&user.user).await;
     let seq = svc
         .store
         .append(&conversation, Role::User, &text, now, Some(&job_id), keep)

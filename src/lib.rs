@@ -16,6 +16,7 @@ pub mod discord;
 pub mod heartbeat;
 pub mod import;
 pub mod ingress;
+pub mod ingress_order;
 pub mod journal_queue;
 pub mod leader;
 pub mod live;

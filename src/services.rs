@@ -31,6 +31,8 @@ pub struct Services {
     /// Per-user circuit breakers (this process's view).
     pub breakers: Mutex<Breakers>,
     pub cooldowns: Cooldowns,
+    /// Records and enqueues each user's messages in one order (see `ingress_order`).
+    pub ingress_order: crate::ingress_order::IngressOrder,
     pub typing: Typing,
     /// The in-process front of the response cache (personalities with `cache_ttl`).
     pub cache: ResponseCache,

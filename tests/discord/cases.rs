@@ -359,3 +359,18 @@ async fn the_bots_existing_webhooks_are_reused_and_a_deleted_channel_delays_no_o
     assert!(dc.in_channel(CH3).is_empty());
     dc.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_messages_from_one_member_gets_one_answer_each() {
+    // The gateway's events are handled concurrently; each message must still get its own job
+    // and answer (none skipped as "already answered" by another's).
+    let dc = start(Opts::default()).await;
+    for i in 0..8 {
+        dc.say(CH, ALICE, &format!("@Aria part {i}"));
+    }
+    dc.posted(8, 15).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(dc.fake.messages().len(), 8);
+    assert_eq!(dc.ai.requests().len(), 8);
+    dc.stop().await;
+}

@@ -7,4 +7,5 @@
 
 mod cases;
 mod fairness;
+mod shards;
 mod support;

@@ -36,6 +36,10 @@ pub const OTHER_BOT: u64 = 4100;
 pub struct Opts {
     pub ai: FakeAiConfig,
     pub discord: FakeDiscordConfig,
+    /// Store on Redis in this namespace instead of SQLite in a temp dir.
+    pub redis: Option<String>,
+    /// The shards this service runs, of how many.
+    pub shards: (Vec<u32>, u32),
 }
 
 impl Default for Opts {
@@ -48,23 +52,39 @@ impl Default for Opts {
                 channel_bucket: (50, Duration::from_secs(1)),
                 ..FakeDiscordConfig::default()
             },
+            redis: None,
+            shards: (vec![0], 1),
         }
     }
+}
+
+/// One more running service (scale-out tests).
+pub struct Instance {
+    stop: CancellationToken,
+    task: tokio::task::JoinHandle<()>,
+    _dir: tempfile::TempDir,
 }
 
 pub struct Dc {
     pub fake: FakeDiscord,
     pub ai: FakeAi,
     pub svc: Arc<Services>,
+    pub more: Vec<Instance>,
     stop: CancellationToken,
     task: tokio::task::JoinHandle<()>,
     _dir: tempfile::TempDir,
 }
 
-fn config(ai: &FakeAi, fake: &FakeDiscord, dir: &std::path::Path) -> Config {
+fn config(ai: &FakeAi, fake: &FakeDiscord, dir: &std::path::Path, opts: &Opts) -> Config {
     let mut cfg = shipped_config::shipped();
-    cfg.storage = Storage::Embedded {
-        data_dir: dir.to_path_buf(),
+    cfg.storage = match &opts.redis {
+        None => Storage::Embedded {
+            data_dir: dir.to_path_buf(),
+        },
+        Some(ns) => Storage::Redis {
+            url: Secret::new(redis_url()),
+            namespace: ns.clone(),
+        },
     };
     let provider = shipped_config::fake_provider("ai", ai.base_url(), 4096);
     cfg.providers = [("ai".to_owned(), provider)].into();
@@ -90,10 +110,14 @@ fn config(ai: &FakeAi, fake: &FakeDiscord, dir: &std::path::Path) -> Config {
         token_env: "DISCORD_TOKEN".into(),
         api_base: Some(fake.base_url()),
         webhooks_per_channel: 2,
-        shard_count: 1,
-        shard_ids: vec![0],
+        shard_count: opts.shards.1,
+        shard_ids: opts.shards.0.clone(),
     });
     cfg
+}
+
+pub fn redis_url() -> String {
+    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
 }
 
 /// The server every test uses: a moderator role, three channels and a thread.
@@ -127,11 +151,34 @@ fn world(fake: &FakeDiscord) {
 }
 
 pub async fn start(opts: Opts) -> Dc {
-    let fake = FakeDiscord::start(opts.discord).await.unwrap();
+    let fake = FakeDiscord::start(opts.discord.clone()).await.unwrap();
     world(&fake);
-    let ai = FakeAi::start(opts.ai).await.unwrap();
+    let ai = FakeAi::start(opts.ai.clone()).await.unwrap();
+    let (svc, i) = launch(&fake, &ai, &opts).await;
+    let dc = Dc {
+        fake,
+        ai,
+        svc,
+        more: Vec::new(),
+        stop: i.stop,
+        task: i.task,
+        _dir: i._dir,
+    };
+    dc.wait_ready(1).await;
+    dc
+}
+
+/// Starts one more service on the same fakes; it is ready when `connections` gateway sessions
+/// are up in total.
+pub async fn instance(dc: &Dc, opts: &Opts, connections: usize) -> Instance {
+    let (_svc, i) = launch(&dc.fake, &dc.ai, opts).await;
+    dc.wait_ready(connections).await;
+    i
+}
+
+async fn launch(fake: &FakeDiscord, ai: &FakeAi, opts: &Opts) -> (Arc<Services>, Instance) {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = config(&ai, &fake, dir.path());
+    let cfg = config(ai, fake, dir.path(), opts);
     let stop = CancellationToken::new();
     let (tx, rx) = oneshot::channel();
     let s = stop.clone();
@@ -146,22 +193,20 @@ pub async fn start(opts: Opts) -> Dc {
         .expect("started");
     let svc = ready.runtime.svc.clone();
     drop(ready);
-    let dc = Dc {
-        fake,
-        ai,
+    (
         svc,
-        stop,
-        task,
-        _dir: dir,
-    };
-    dc.wait_ready().await;
-    dc
+        Instance {
+            stop,
+            task,
+            _dir: dir,
+        },
+    )
 }
 
 impl Dc {
     /// Waits until the bot handled READY (it registers its slash commands then) and the fake
     /// gateway really was the one connected (serenity would fall back to the real one).
-    async fn wait_ready(&self) {
+    async fn wait_ready(&self, connections: usize) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
         loop {
             let registered = self
@@ -169,7 +214,7 @@ impl Dc {
                 .requests()
                 .iter()
                 .any(|c| c.method == "PUT" && c.path.ends_with("/commands"));
-            if registered && self.fake.gateway_connections() > 0 {
+            if registered && self.fake.gateway_connections() >= connections {
                 // GUILD_CREATE follows READY on the same connection.
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 return;
@@ -261,6 +306,10 @@ impl Dc {
 
     pub async fn stop(self) {
         drop(self.svc);
+        for i in self.more {
+            i.stop.cancel();
+            let _ = tokio::time::timeout(Duration::from_secs(10), i.task).await;
+        }
         self.stop.cancel();
         tokio::time::timeout(Duration::from_secs(10), self.task)
             .await

@@ -1,0 +1,104 @@
+//! Scale-out: two services on one Redis, each connecting one of two gateway shards. Discord
+//! routes each server's events to one shard (DMs to shard 0), so every message is taken in by
+//! exactly one process and answered exactly once.
+
+use std::time::Duration;
+
+use switchboard::sim::discord_api::{FakeGuild, UserMessage};
+
+use crate::support::{ALICE, BOB, CH, GUILD, Opts, addressed_to, instance, redis_url, start};
+
+/// A server on shard 1 of 2 (`(id >> 22) % 2 == 1`); [`GUILD`] is on shard 0.
+const GUILD2: u64 = 19_403_645_699 << 22;
+const CH_B: u64 = 2201;
+
+fn redis_reachable() -> bool {
+    let url = redis_url();
+    let ok = redis::Client::open(url.as_str())
+        .and_then(|c| c.get_connection_with_timeout(Duration::from_secs(2)))
+        .is_ok();
+    if !ok {
+        assert!(
+            !std::env::var("CI").is_ok_and(|v| v == "true"),
+            "CI=true and Redis at {url} is unreachable"
+        );
+        eprintln!("skipping: Redis unreachable");
+    }
+    ok
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_split_the_shards_and_answer_each_message_once() {
+    if !redis_reachable() {
+        return;
+    }
+    assert_eq!((GUILD >> 22) % 2, 0);
+    assert_eq!((GUILD2 >> 22) % 2, 1);
+    let ns = format!("dc-{:08x}", rand::random::<u32>());
+    let opts = |shard: u32| Opts {
+        redis: Some(ns.clone()),
+        shards: (vec![shard], 2),
+        ..Opts::default()
+    };
+    let mut dc = start(opts(0)).await;
+    dc.fake.add_guild(FakeGuild {
+        id: GUILD2,
+        name: "Second".into(),
+        owner_id: 1,
+        roles: vec![],
+        channels: vec![CH_B],
+    });
+    let second = instance(&dc, &opts(1), 2).await;
+    dc.more.push(second);
+    let shards: Vec<serde_json::Value> = dc
+        .fake
+        .identifies()
+        .iter()
+        .map(|i| i["shard"].clone())
+        .collect();
+    assert!(shards.contains(&serde_json::json!([0, 2])), "{shards:?}");
+    assert!(shards.contains(&serde_json::json!([1, 2])), "{shards:?}");
+
+    let mut expected = 0;
+    for i in 0..5 {
+        dc.say(CH, ALICE, &format!("@Aria one {i}"));
+        dc.fake.user_message(UserMessage {
+            guild: Some(GUILD2),
+            channel: CH_B,
+            author: BOB,
+            content: format!("@Sage two {i}"),
+            reply_to: None,
+            roles: vec![],
+            attachments: vec![],
+        });
+        expected += 2;
+    }
+    dc.dm(ALICE, "a direct message");
+    expected += 1;
+    dc.posted(expected, 20).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let posted = dc.fake.messages();
+    assert_eq!(posted.len(), expected, "each message answered once");
+    assert_eq!(
+        dc.ai.requests().len(),
+        expected,
+        "each message taken in once"
+    );
+    assert_eq!(posted.iter().filter(|p| p.channel_id == CH_B).count(), 5);
+    assert!(
+        posted
+            .iter()
+            .filter(|p| p.channel_id == CH)
+            .all(|p| addressed_to(p) == Some(ALICE))
+    );
+    dc.stop().await;
+    let conn = redis::Client::open(redis_url().as_str()).unwrap();
+    let mut c = conn.get_connection().unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("*{ns}*"))
+        .query(&mut c)
+        .unwrap_or_default();
+    for k in keys.chunks(500) {
+        let _: redis::RedisResult<()> = redis::cmd("DEL").arg(k).query(&mut c);
+    }
+}
