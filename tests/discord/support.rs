@@ -18,6 +18,8 @@ use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
 pub const TOKEN: &str = "discord-test-token";
+/// The AI provider's key (it must never reach a log).
+pub const API_KEY: &str = "sk-test-9f8e7d6c5b4a";
 /// A server (snowflake-sized, as real ones are).
 pub const GUILD: u64 = 81_384_788_765_712_384;
 pub const OWNER: u64 = 4999;
@@ -86,7 +88,8 @@ fn config(ai: &FakeAi, fake: &FakeDiscord, dir: &std::path::Path, opts: &Opts) -
             namespace: ns.clone(),
         },
     };
-    let provider = shipped_config::fake_provider("ai", ai.base_url(), 4096);
+    let mut provider = shipped_config::fake_provider("ai", ai.base_url(), 4096);
+    provider.api_key = Some(Secret::new(API_KEY));
     cfg.providers = [("ai".to_owned(), provider)].into();
     for p in cfg.personalities.all.values_mut() {
         p.provider = "ai".into();
