@@ -6,6 +6,8 @@
 //! it installs the process's log subscriber.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+// The Discord harness; this test uses only part of it.
+#[allow(dead_code)]
 #[path = "discord/support.rs"]
 mod support;
 
