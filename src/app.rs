@@ -46,6 +46,10 @@ pub enum AppError {
         "no platform is configured: add [[platforms.telegram]] or [platforms.discord] to the config, or try `switchboard simulate`"
     )]
     NoPlatform,
+    #[error(
+        "--role {0} splits the service over several processes, which share work only through Redis; set storage.mode = \"redis\" or run with --role all"
+    )]
+    RoleNeedsRedis(&'static str),
     #[error(transparent)]
     Telegram(#[from] crate::telegram::TelegramError),
     #[error(transparent)]
@@ -60,6 +64,8 @@ pub struct StartOptions {
     /// A queue to use instead of the configured one (simulate's FIFO comparison).
     pub queue: Option<Arc<dyn Queue>>,
     pub clock: Arc<dyn Clock>,
+    /// Run workers in this process (an ingress-only process does not).
+    pub workers: bool,
 }
 
 impl Default for StartOptions {
@@ -69,6 +75,7 @@ impl Default for StartOptions {
             observer: Arc::new(NoObserver),
             queue: None,
             clock: Arc::new(SystemClock),
+            workers: true,
         }
     }
 }
@@ -143,7 +150,11 @@ pub async fn start(cfg: Config, opts: StartOptions) -> Result<Runtime, AppError>
     let ai = Arc::new(AiClient::new(http, &cfg.providers));
     let tuning = Tuning::default();
     tuning.apply_named(queue.as_ref(), &cfg).await?;
-    let concurrency = cfg.workers.concurrency;
+    let concurrency = if opts.workers {
+        cfg.workers.concurrency
+    } else {
+        0
+    };
     let svc = Arc::new(Services {
         config: Arc::new(ArcSwap::from_pointee(cfg)),
         admission: Admission::new(limiter.clone(), store.clone(), queue.clone()),
@@ -239,4 +250,13 @@ impl Runtime {
 /// The service: runs the configured platforms until `shutdown` is cancelled.
 pub async fn run(cfg: Config, shutdown: CancellationToken) -> Result<(), AppError> {
     crate::live::run(cfg, shutdown, None).await
+}
+
+/// [`run`] in one role (`--role`).
+pub async fn run_as(
+    cfg: Config,
+    role: crate::live::Role,
+    shutdown: CancellationToken,
+) -> Result<(), AppError> {
+    crate::live::run_as(cfg, role, shutdown, None).await
 }

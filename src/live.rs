@@ -27,12 +27,47 @@ pub struct Ready {
     pub webhooks: HashMap<String, SocketAddr>,
 }
 
+/// What this process does (`--role`): several processes on one Redis may split the work.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Receive, answer commands inline, and run workers.
+    All,
+    /// Receive and enqueue (commands are still answered inline); no workers.
+    Ingress,
+    /// Run workers (and deliver); receive nothing.
+    Worker,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::All => "all",
+            Role::Ingress => "ingress",
+            Role::Worker => "worker",
+        }
+    }
+}
+
 /// Runs until `shutdown`; `ready` hears once everything is started.
 pub async fn run(
     cfg: Config,
     shutdown: CancellationToken,
     ready: Option<oneshot::Sender<Ready>>,
 ) -> Result<(), AppError> {
+    run_as(cfg, Role::All, shutdown, ready).await
+}
+
+/// [`run`] in one role.
+pub async fn run_as(
+    cfg: Config,
+    role: Role,
+    shutdown: CancellationToken,
+    ready: Option<oneshot::Sender<Ready>>,
+) -> Result<(), AppError> {
+    if role != Role::All && matches!(cfg.storage, Storage::Embedded { .. }) {
+        return Err(AppError::RoleNeedsRedis(role.as_str()));
+    }
+    let receive = role != Role::Worker;
     if cfg.platforms.telegram.is_empty() && cfg.platforms.discord.is_none() {
         return Err(AppError::NoPlatform);
     }
@@ -64,6 +99,7 @@ pub async fn run(
             cfg,
             StartOptions {
                 delivers,
+                workers: role != Role::Ingress,
                 ..StartOptions::default()
             },
         )
@@ -72,7 +108,7 @@ pub async fn run(
     let receiving = CancellationToken::new();
     let mut tasks = Vec::new();
     let mut webhooks = HashMap::new();
-    for (b, bot, identity, deliver) in bots {
+    for (b, bot, identity, deliver) in bots.into_iter().filter(|_| receive) {
         let leadership = match &storage {
             Storage::Embedded { .. } => Leadership::Alone,
             Storage::Redis { url, namespace } => Leadership::Redis(
@@ -104,11 +140,17 @@ pub async fn run(
         }
         tasks.push(started.task);
     }
-    if let Some(p) = discord {
-        let shards = p.cfg.shard_ids.clone();
-        tasks.push(discord::start(rt.svc.clone(), p, receiving.clone()).await?);
-        tracing::info!(?shards, "Discord gateway starting");
+    match discord {
+        Some(p) if receive => {
+            let shards = p.cfg.shard_ids.clone();
+            tasks.push(discord::start(rt.svc.clone(), p, receiving.clone()).await?);
+            tracing::info!(?shards, "Discord gateway starting");
+        }
+        // A worker delivers without the gateway: it asks who the bot is over REST.
+        Some(p) => discord::identify(&p).await?,
+        None => {}
     }
+    tracing::info!(role = role.as_str(), "switchboard running");
     if let Some(tx) = ready {
         let _ = tx.send(Ready {
             runtime: rt.clone(),

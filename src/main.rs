@@ -36,10 +36,22 @@ enum LogFormat {
     Json,
 }
 
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum RoleArg {
+    All,
+    Ingress,
+    Worker,
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run the service on the configured platforms.
-    Run,
+    Run {
+        /// What this process does: all, ingress (receive and enqueue), or worker (answer). Split
+        /// roles need Redis storage.
+        #[arg(long, value_enum, default_value_t = RoleArg::All, env = "SWITCHBOARD_ROLE")]
+        role: RoleArg,
+    },
     /// Check the config and print what it resolves to (secrets redacted).
     CheckConfig,
     /// Run a scenario through the real pipeline on a simulated platform and AI, on the fair queue
@@ -151,10 +163,15 @@ fn shutdown_on_signals() -> CancellationToken {
 
 async fn main_async(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Run => {
+        Command::Run { role } => {
             init_tracing(cli.log_format, "info");
             let cfg = load_config(&cli.config, false)?;
-            app::run(cfg, shutdown_on_signals()).await?;
+            let role = match role {
+                RoleArg::All => switchboard::live::Role::All,
+                RoleArg::Ingress => switchboard::live::Role::Ingress,
+                RoleArg::Worker => switchboard::live::Role::Worker,
+            };
+            app::run_as(cfg, role, shutdown_on_signals()).await?;
         }
         Command::CheckConfig => {
             let cfg = load_config(&cli.config, false)?;

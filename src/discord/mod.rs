@@ -78,6 +78,20 @@ pub fn prepare(cfg: &DiscordConfig, http: reqwest::Client) -> Result<Prepared, D
     })
 }
 
+/// Learns who the bot is over REST (`GET /users/@me`), for a process that delivers without
+/// running the gateway (`--role worker`): its pools must recognize the bot's webhooks.
+pub async fn identify(p: &Prepared) -> Result<(), DiscordError> {
+    let me = p
+        .rest
+        .current_user()
+        .await
+        .map_err(|e| DiscordError::Client(format!("GET /users/@me: {e}")))?;
+    // A bot's application id is its user id.
+    p.deliver.pools.identify(me, me);
+    p.deliver.set_application(me);
+    Ok(())
+}
+
 /// Connects the configured shards and serves until `stop`.
 pub async fn start(
     svc: Arc<Services>,

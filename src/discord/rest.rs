@@ -191,6 +191,16 @@ impl Rest {
         Ok(c.id)
     }
 
+    /// The bot's own user id.
+    pub async fn current_user(&self) -> Result<u64, RestError> {
+        let me: IdOnly = decode(
+            self.bot(self.http.get(self.url("/users/@me")))
+                .await
+                .result?,
+        )?;
+        Ok(me.id)
+    }
+
     pub async fn guild(&self, id: u64) -> Result<Value, RestError> {
         self.bot(self.http.get(self.url(&format!("/guilds/{id}"))))
             .await

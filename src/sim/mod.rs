@@ -153,6 +153,7 @@ async fn run_once(opts: &SimOptions, fake: &FakeAi, fifo: bool) -> Result<RunRep
         observer: observer.clone(),
         queue,
         clock: Arc::new(SystemClock),
+        workers: true,
     };
     let rt = Arc::new(app::start(cfg, start).await?);
     let total = s.total_messages() as u64;

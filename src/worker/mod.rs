@@ -41,11 +41,12 @@ pub struct WorkerPool {
 }
 
 impl WorkerPool {
-    /// Starts `n` workers; they stop leasing when `stop` is cancelled.
+    /// Starts `n` workers (none for `n = 0`: an ingress-only process); they stop leasing when
+    /// `stop` is cancelled.
     pub fn spawn(svc: Arc<Services>, n: usize, stop: CancellationToken) -> WorkerPool {
         let in_flight: InFlight = Arc::default();
         let mut tasks = JoinSet::new();
-        for i in 0..n.max(1) {
+        for i in 0..n {
             tasks.spawn(work(svc.clone(), stop.clone(), in_flight.clone(), i));
         }
         WorkerPool {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use switchboard::sim::discord_api::{FakeGuild, UserMessage};
 
-use crate::support::{ALICE, BOB, CH, GUILD, Opts, addressed_to, instance, redis_url, start};
+use crate::support::{ALICE, BOB, CH, GUILD, Opts, Role, addressed_to, instance, redis_url, start};
 
 /// A server on shard 1 of 2 (`(id >> 22) % 2 == 1`); [`GUILD`] is on shard 0.
 const GUILD2: u64 = 19_403_645_699 << 22;
@@ -90,6 +90,53 @@ async fn two_processes_split_the_shards_and_answer_each_message_once() {
             .iter()
             .filter(|p| p.channel_id == CH)
             .all(|p| addressed_to(p) == Some(ALICE))
+    );
+    dc.stop().await;
+    let conn = redis::Client::open(redis_url().as_str()).unwrap();
+    let mut c = conn.get_connection().unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("*{ns}*"))
+        .query(&mut c)
+        .unwrap_or_default();
+    for k in keys.chunks(500) {
+        let _: redis::RedisResult<()> = redis::cmd("DEL").arg(k).query(&mut c);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ingress_process_enqueues_and_a_worker_process_answers() {
+    if !redis_reachable() {
+        return;
+    }
+    let ns = format!("dc-{:08x}", rand::random::<u32>());
+    let opts = |role: Role| Opts {
+        redis: Some(ns.clone()),
+        role,
+        ..Opts::default()
+    };
+    let mut dc = start(opts(Role::Ingress)).await;
+    for i in 0..3 {
+        dc.say(CH, ALICE + i, "@Aria hello");
+    }
+    // Typed commands are still answered inline by the ingress process.
+    dc.say(CH, BOB, "/help");
+    dc.posted(1, 10).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        dc.fake.messages().len(),
+        1,
+        "no workers in an ingress process"
+    );
+    assert!(dc.ai.requests().is_empty());
+    let worker = instance(&dc, &opts(Role::Worker), 1).await;
+    dc.more.push(worker);
+    let posted = dc.posted(4, 15).await;
+    assert_eq!(dc.ai.requests().len(), 3);
+    assert!(posted.iter().filter(|p| p.webhook_id.is_some()).count() == 3);
+    assert_eq!(
+        dc.fake.identifies().len(),
+        1,
+        "the worker never connects to the gateway"
     );
     dc.stop().await;
     let conn = redis::Client::open(redis_url().as_str()).unwrap();

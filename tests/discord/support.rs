@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use switchboard::config::{Config, DiscordConfig, Quotas, Secret, Storage};
+pub use switchboard::live::Role;
 use switchboard::services::Services;
 use switchboard::sim::ai_server::{FakeAi, FakeAiConfig};
 use switchboard::sim::discord_api::{
@@ -42,6 +43,7 @@ pub struct Opts {
     pub redis: Option<String>,
     /// The shards this service runs, of how many.
     pub shards: (Vec<u32>, u32),
+    pub role: Role,
 }
 
 impl Default for Opts {
@@ -56,6 +58,7 @@ impl Default for Opts {
             },
             redis: None,
             shards: (vec![0], 1),
+            role: Role::All,
         }
     }
 }
@@ -185,8 +188,9 @@ async fn launch(fake: &FakeDiscord, ai: &FakeAi, opts: &Opts) -> (Arc<Services>,
     let stop = CancellationToken::new();
     let (tx, rx) = oneshot::channel();
     let s = stop.clone();
+    let role = opts.role;
     let task = tokio::spawn(async move {
-        if let Err(e) = switchboard::live::run(cfg, s, Some(tx)).await {
+        if let Err(e) = switchboard::live::run_as(cfg, role, s, Some(tx)).await {
             panic!("switchboard run failed: {e}");
         }
     });

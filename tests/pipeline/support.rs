@@ -289,6 +289,7 @@ pub async fn start_with(cfg: Config, clock: Arc<dyn Clock>) -> Harness {
             observer: events.clone(),
             queue: None,
             clock,
+            workers: true,
         },
     )
     .await
