@@ -1,0 +1,230 @@
+//! Crash safety with the real binary: `switchboard run` as a child process (embedded storage in a
+//! temp dir) against the fake Telegram Bot API and the fake AI in this process. 1,000 messages
+//! from 100 users; the child is killed with SIGKILL at random points three times and restarted;
+//! then it gets SIGTERM with work in flight and must stop within its grace period and lose
+//! nothing. Afterwards every message has its answer. Repeated AI calls and duplicate replies can
+//! only come from the windows a crash may hit (after the AI answered but before the answer was
+//! stored; after Telegram accepted a reply but before it was marked sent), so each is bounded by
+//! the jobs in flight at the kills, and the figures are printed (the target for duplicates is 0).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use rand::Rng;
+use switchboard::sim::ai_server::{FakeAi, FakeAiConfig};
+use switchboard::sim::telegram_api::{FakeTelegram, FakeTelegramConfig, TgChat, TgUser};
+
+const TOKEN: &str = "123456:TEST-TOKEN";
+const USERS: i64 = 100;
+const PER_USER: usize = 10;
+const CONCURRENCY: usize = 8;
+
+fn write_config(dir: &Path, tg: &FakeTelegram, ai: &FakeAi) -> std::path::PathBuf {
+    std::fs::create_dir_all(dir.join("personalities")).unwrap();
+    std::fs::write(
+        dir.join("personalities/aria.toml"),
+        "name = \"Aria\"\nprovider = \"ai\"\nmodel = \"m\"\nsystem_prompt = \"You are Aria.\"\n",
+    )
+    .unwrap();
+    let cfg = format!(
+        r#"
+[storage]
+mode = "embedded"
+data_dir = "{data}"
+
+[queue]
+lease_secs = 3
+retry_base_ms = 200
+retry_max_secs = 2
+
+[workers]
+concurrency = {CONCURRENCY}
+coalesce = false
+shutdown_grace_secs = 5
+
+[heartbeats]
+enabled = false
+
+[quotas]
+rate = "6000/min"
+burst = 1000
+requests_per_day = 100000
+tokens_per_day = 100000000
+cost_per_month_usd = 100000.0
+max_queued = 1000
+
+[tenant_defaults]
+access = "open"
+default_personality = "Aria"
+
+[providers.ai]
+kind = "openai"
+base_url = "{ai}"
+timeout_secs = 5
+max_tokens = 256
+attempts = 1
+
+[providers.ai.models."m"]
+input_per_million = 1.0
+output_per_million = 1.0
+
+[personalities]
+dir = "personalities"
+default = "Aria"
+
+[[platforms.telegram]]
+name = "tg"
+token_env = "CRASH_TEST_TELEGRAM_TOKEN"
+api_url = "{tg}"
+"#,
+        data = dir.join("data").display(),
+        ai = ai.base_url(),
+        tg = tg.base_url(),
+    );
+    let path = dir.join("switchboard.toml");
+    std::fs::write(&path, cfg).unwrap();
+    path
+}
+
+fn spawn(config: &Path, log: &Path) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .unwrap();
+    Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .args(["run", "--config"])
+        .arg(config)
+        .env("CRASH_TEST_TELEGRAM_TOKEN", TOKEN)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap()
+}
+
+/// Replies so far, per chat.
+fn replies(tg: &FakeTelegram) -> HashMap<i64, usize> {
+    let mut per = HashMap::new();
+    for s in tg.sent() {
+        *per.entry(s.chat_id).or_insert(0) += 1;
+    }
+    per
+}
+
+fn answered(tg: &FakeTelegram, users: &[TgUser], per_user: usize) -> usize {
+    let per = replies(tg);
+    users
+        .iter()
+        .map(|u| per.get(&u.id).copied().unwrap_or(0).min(per_user))
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_three_times_and_stopped_then_every_message_is_answered() {
+    let tg = FakeTelegram::start(FakeTelegramConfig::default())
+        .await
+        .unwrap();
+    let ai = FakeAi::start(FakeAiConfig {
+        latency: Duration::from_millis(15),
+        jitter: Duration::from_millis(10),
+        reply_words: 6,
+        ..FakeAiConfig::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &tg, &ai);
+    let log = dir.path().join("switchboard.log");
+    let users: Vec<TgUser> = (0..USERS).map(|i| TgUser::new(10_000 + i, "U")).collect();
+    for k in 0..PER_USER {
+        for u in &users {
+            tg.push_message(
+                &TgChat::private(u),
+                u,
+                &format!("message {k} from {}", u.id),
+            );
+        }
+    }
+    let total = users.len() * PER_USER;
+    let mut child = spawn(&config, &log);
+    let mut rng = rand::rng();
+    for kill in 0..3 {
+        // Somewhere in the run: during the first answers, in the middle, later on.
+        let wait = rng.random_range(800..2500);
+        tokio::time::sleep(Duration::from_millis(wait)).await;
+        child.kill().unwrap();
+        child.wait().unwrap();
+        eprintln!(
+            "kill {}: {} of {total} answered",
+            kill + 1,
+            answered(&tg, &users, PER_USER)
+        );
+        child = spawn(&config, &log);
+    }
+
+    // SIGTERM with work in flight: the process stops within its grace period.
+    tokio::time::sleep(Duration::from_millis(rng.random_range(300..1200))).await;
+    let pid = child.id().to_string();
+    let term = tokio::time::Instant::now();
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            term.elapsed() < Duration::from_secs(15),
+            "SIGTERM: still running after the 5 s grace period and 10 s more"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "a clean exit on SIGTERM: {status}");
+    eprintln!(
+        "SIGTERM: stopped in {:?}; {} of {total} answered",
+        term.elapsed(),
+        answered(&tg, &users, PER_USER)
+    );
+    let mut child = spawn(&config, &log);
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(150);
+    while answered(&tg, &users, PER_USER) < total {
+        if tokio::time::Instant::now() > deadline {
+            let logs = std::fs::read_to_string(&log).unwrap_or_default();
+            let tail: Vec<&str> = logs.lines().rev().take(30).collect();
+            panic!(
+                "{} of {total} answered; log tail: {tail:#?}",
+                answered(&tg, &users, PER_USER)
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Let anything still in flight land before counting.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+
+    let per = replies(&tg);
+    let duplicates: usize = users
+        .iter()
+        .map(|u| {
+            per.get(&u.id)
+                .copied()
+                .unwrap_or(0)
+                .saturating_sub(PER_USER)
+        })
+        .sum();
+    let ai_calls = ai.requests().len();
+    let repeated_ai = ai_calls.saturating_sub(total);
+    eprintln!(
+        "crash test: {total} messages, all answered; duplicate replies: {duplicates}; repeated AI calls: {repeated_ai}"
+    );
+    // Each kill can catch at most the jobs in flight in a window.
+    let bound = 4 * CONCURRENCY;
+    assert!(duplicates <= bound, "{duplicates} duplicate replies");
+    assert!(repeated_ai <= bound, "{repeated_ai} repeated AI calls");
+}
