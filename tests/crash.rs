@@ -22,7 +22,13 @@ const USERS: i64 = 100;
 const PER_USER: usize = 10;
 const CONCURRENCY: usize = 8;
 
-fn write_config(dir: &Path, tg: &FakeTelegram, ai: &FakeAi) -> std::path::PathBuf {
+/// `redis`: the URL of a Redis to store everything in, else the embedded store.
+fn write_config(
+    dir: &Path,
+    tg: &FakeTelegram,
+    ai: &FakeAi,
+    redis: Option<&str>,
+) -> std::path::PathBuf {
     std::fs::create_dir_all(dir.join("personalities")).unwrap();
     std::fs::write(
         dir.join("personalities/aria.toml"),
@@ -31,9 +37,7 @@ fn write_config(dir: &Path, tg: &FakeTelegram, ai: &FakeAi) -> std::path::PathBu
     .unwrap();
     let cfg = format!(
         r#"
-[storage]
-mode = "embedded"
-data_dir = "{data}"
+{storage}
 
 [queue]
 lease_secs = 3
@@ -80,7 +84,14 @@ name = "tg"
 token_env = "CRASH_TEST_TELEGRAM_TOKEN"
 api_url = "{tg}"
 "#,
-        data = dir.join("data").display(),
+        storage = match redis {
+            Some(url) =>
+                format!("[storage]\nmode = \"redis\"\nredis_url = \"{url}\"\nnamespace = \"crash\""),
+            None => format!(
+                "[storage]\nmode = \"embedded\"\ndata_dir = \"{}\"",
+                dir.join("data").display()
+            ),
+        },
         ai = ai.base_url(),
         tg = tg.base_url(),
     );
@@ -137,7 +148,7 @@ async fn killed_three_times_and_stopped_then_every_message_is_answered() {
     .await
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let config = write_config(dir.path(), &tg, &ai);
+    let config = write_config(dir.path(), &tg, &ai, None);
     let log = dir.path().join("switchboard.log");
     let users: Vec<TgUser> = (0..USERS).map(|i| TgUser::new(10_000 + i, "U")).collect();
     for k in 0..PER_USER {
@@ -227,4 +238,144 @@ async fn killed_three_times_and_stopped_then_every_message_is_answered() {
     let bound = 4 * CONCURRENCY;
     assert!(duplicates <= bound, "{duplicates} duplicate replies");
     assert!(repeated_ai <= bound, "{repeated_ai} repeated AI calls");
+}
+
+/// A Redis of this test's own, persisting with the append-only file.
+struct OwnRedis {
+    port: u16,
+    dir: std::path::PathBuf,
+    fsync: &'static str,
+    child: Child,
+}
+
+impl OwnRedis {
+    fn start(dir: &Path, fsync: &'static str) -> OwnRedis {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir = dir.join("redis");
+        std::fs::create_dir_all(&dir).unwrap();
+        let child = Self::spawn(port, &dir, fsync);
+        OwnRedis {
+            port,
+            dir,
+            fsync,
+            child,
+        }
+    }
+
+    fn spawn(port: u16, dir: &Path, fsync: &str) -> Child {
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+            ])
+            .args(["--appendonly", "yes", "--appendfsync", fsync])
+            .arg("--dir")
+            .arg(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server (Debian package redis-server) runs");
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "redis-server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        child
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Kills Redis (no chance to flush) and starts it again on the same files.
+    fn crash_and_restart(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        self.child = Self::spawn(self.port, &self.dir, self.fsync);
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Redis is killed mid-run and restarted from its append-only file; returns the messages never
+/// answered.
+async fn redis_restart_run(fsync: &'static str) -> usize {
+    let tg = FakeTelegram::start(FakeTelegramConfig::default())
+        .await
+        .unwrap();
+    let ai = FakeAi::start(FakeAiConfig {
+        latency: Duration::from_millis(15),
+        reply_words: 6,
+        ..FakeAiConfig::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut redis = OwnRedis::start(dir.path(), fsync);
+    let config = write_config(dir.path(), &tg, &ai, Some(&redis.url()));
+    let log = dir.path().join("switchboard.log");
+    let users: Vec<TgUser> = (0..40).map(|i| TgUser::new(20_000 + i, "R")).collect();
+    let per_user = 5;
+    for k in 0..per_user {
+        for u in &users {
+            tg.push_message(
+                &TgChat::private(u),
+                u,
+                &format!("message {k} from {}", u.id),
+            );
+        }
+    }
+    let total = users.len() * per_user;
+    let mut child = spawn(&config, &log);
+    let mut rng = rand::rng();
+    tokio::time::sleep(Duration::from_millis(rng.random_range(1000..2500))).await;
+    let before = answered(&tg, &users, per_user);
+    redis.crash_and_restart();
+    eprintln!("appendfsync {fsync}: Redis restarted with {before} of {total} answered");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let mut last = 0;
+    let mut still = tokio::time::Instant::now();
+    while answered(&tg, &users, per_user) < total && tokio::time::Instant::now() < deadline {
+        let now = answered(&tg, &users, per_user);
+        if now != last {
+            last = now;
+            still = tokio::time::Instant::now();
+        }
+        // Nothing new for a while: whatever is missing is lost.
+        if still.elapsed() > Duration::from_secs(20) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let lost = total - answered(&tg, &users, per_user);
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+    eprintln!("appendfsync {fsync}: {lost} of {total} messages lost");
+    lost
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_killed_mid_run_loses_nothing_with_appendfsync_always() {
+    let everysec = redis_restart_run("everysec").await;
+    let always = redis_restart_run("always").await;
+    eprintln!("jobs lost to a Redis crash: appendfsync everysec {everysec}, always {always}");
+    assert_eq!(always, 0, "appendfsync always loses nothing");
 }

@@ -7,6 +7,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use serenity::all::{Context, EventHandler, GuildId, Interaction, Ready};
 use switchboard_platforms::discord::{DiscordBot, GuildRoles, Message, Normalized, normalize};
@@ -16,6 +17,9 @@ use super::rest::Rest;
 use super::slash;
 use crate::ingress::{self, Handled};
 use crate::services::Services;
+
+/// Tries at taking in one message while storage or the queue is unreachable (about 30 s).
+const INGRESS_ATTEMPTS: u32 = 7;
 
 /// What became of one gateway message (logs and tests).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -112,13 +116,23 @@ impl Handler {
             m.author.moderator =
                 Self::roles(ctx, g).is_some_and(|r| r.moderates(author.id, &roles));
         }
-        match ingress::handle(&self.svc, m).await {
-            Ok(h) => Received::Handled(h),
-            Err(e) => {
-                tracing::warn!(error = %e, "a Discord message could not be taken in");
-                Received::Failed
+        // The gateway never sends a message twice: while storage or the queue is unreachable,
+        // try again for a while before giving up on it.
+        let mut wait = Duration::from_millis(250);
+        for attempt in 1..=INGRESS_ATTEMPTS {
+            match ingress::handle(&self.svc, m.clone()).await {
+                Ok(h) => return Received::Handled(h),
+                Err(e) if attempt == INGRESS_ATTEMPTS => {
+                    tracing::error!(error = %e, "a Discord message could not be taken in; giving up");
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, attempt, "a Discord message could not be taken in; retrying");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(8));
+                }
             }
         }
+        Received::Failed
     }
 }
 

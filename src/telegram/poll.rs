@@ -1,5 +1,5 @@
 //! Long polling: `getUpdates` in a loop, each update handled in order and acknowledged by the next
-//! call's offset. Updates are read as raw JSON one by one, so one malformed update is skipped
+//! call's offset, only once ingress took it in (an update that failed is asked for again). Updates are read as raw JSON one by one, so one malformed update is skipped
 //! instead of failing its whole batch. An update that Telegram delivers again (after a restart
 //! before its offset was acknowledged) carries the same message id, so ingress makes no second
 //! job. In Redis mode only the elected process polls a bot (`leader`).
@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use tokio_util::sync::CancellationToken;
 
-use super::receive::Receiver;
+use super::receive::{Received, Receiver};
 
 /// How long one `getUpdates` waits for updates on Telegram's side.
 const POLL_SECS: u64 = 25;
@@ -91,12 +91,28 @@ pub async fn poll(r: Arc<Receiver>, http: reqwest::Client, token: String, stop: 
             continue;
         };
         backoff = Duration::from_millis(500);
+        let mut failed = false;
         for raw in updates {
-            match serde_json::from_str::<Id>(raw.get()) {
-                Ok(id) => offset = offset.max(id.update_id + 1),
-                Err(_) => tracing::warn!(bot = %r.config.name, "an update without an id"),
+            let id = serde_json::from_str::<Id>(raw.get()).ok();
+            if id.is_none() {
+                tracing::warn!(bot = %r.config.name, "an update without an id");
             }
-            r.receive(raw.get()).await;
+            if r.receive(raw.get()).await == Received::Failed {
+                // Not taken in (storage or queue unreachable): left unconfirmed, so Telegram
+                // gives it (and the rest of the batch) again after the pause. What was taken in
+                // already is not doubled: the message ids make the job ids.
+                failed = true;
+                break;
+            }
+            if let Some(id) = id {
+                offset = offset.max(id.update_id + 1);
+            }
+        }
+        if failed {
+            tracing::warn!(bot = %r.config.name, "an update could not be taken in; asking for it again");
+            if pause(&mut backoff, &stop).await {
+                return;
+            }
         }
     }
 }
