@@ -161,6 +161,7 @@ fn resolve(cx: &mut Cx<'_>, raw: RawConfig, env: &Env, personas: Personas<'_>) -
         .filter(|_| raw.tenants.complete);
     let discord = raw.discord.as_ref().and_then(Option::as_ref);
     let platforms = services::platforms(cx, &raw.telegram, discord, env, named);
+    let admin = raw.admin.map(|r| services::admin(cx, r, env));
 
     let (quotas, guest_quotas, _) = quotas?;
     Some(Config {
@@ -179,6 +180,7 @@ fn resolve(cx: &mut Cx<'_>, raw: RawConfig, env: &Env, personas: Personas<'_>) -
         providers,
         personalities: personalities?,
         platforms,
+        admin: admin?,
     })
 }
 
