@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use switchboard::import::{ImportOptions, run_daemonvigil};
+use switchboard::reload::ReloadSource;
 use switchboard::sim::{Scenario, SimOptions, SimStorage, simulate};
 use switchboard::{app, config, defaults};
 use tokio_util::sync::CancellationToken;
@@ -38,7 +39,8 @@ enum LogFormat {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run the service on the configured platforms.
+    /// Run the service on the configured platforms. Changes to the config file (and its
+    /// personality files) apply as they are saved, or on SIGHUP.
     Run,
     /// Check the config and print what it resolves to (secrets redacted).
     CheckConfig,
@@ -154,7 +156,8 @@ async fn main_async(cli: Cli) -> anyhow::Result<()> {
         Command::Run => {
             init_tracing(cli.log_format, "info");
             let cfg = load_config(&cli.config, false)?;
-            app::run(cfg, shutdown_on_signals()).await?;
+            let watch = ReloadSource::process(&cli.config);
+            app::run(cfg, Some(watch), shutdown_on_signals()).await?;
         }
         Command::CheckConfig => {
             let cfg = load_config(&cli.config, false)?;

@@ -348,6 +348,8 @@ pub struct Personalities {
     pub all: BTreeMap<String, Personality>,
     /// Answers when nothing names a personality and the tenant has no default.
     pub default: String,
+    /// The directory the files were read from (a reload watches it); `None` when given inline.
+    pub dir: Option<PathBuf>,
 }
 
 impl Personalities {
