@@ -24,6 +24,7 @@ mod api_config;
 mod api_people;
 mod api_queue;
 mod auth;
+mod dashboard;
 mod expo;
 mod health;
 pub mod metrics;
@@ -145,6 +146,9 @@ fn router(admin: Arc<Admin>, token: Arc<auth::Token>) -> Router {
         .route("/api/config", get(api_config::config))
         .route("/api/config/reload", post(api_config::reload))
         .route("/api/activity", get(activity::route))
+        .route("/", get(dashboard::page))
+        .route("/dashboard.js", get(dashboard::script))
+        .route("/dashboard.css", get(dashboard::style))
         .fallback(|| async { StatusCode::NOT_FOUND })
         .layer(axum::middleware::from_fn_with_state(token, auth::require));
     Router::new()

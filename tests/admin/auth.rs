@@ -19,6 +19,9 @@ const GETS: &[&str] = &[
     "/api/breakers",
     "/api/config",
     "/api/activity",
+    "/",
+    "/dashboard.js",
+    "/dashboard.css",
     "/no/such/route",
 ];
 const POSTS: &[&str] = &[

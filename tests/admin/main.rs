@@ -8,6 +8,8 @@
 
 mod api;
 mod auth;
+mod cdp;
+mod dashboard;
 mod metrics;
 mod reload;
 mod support;
