@@ -106,6 +106,7 @@ async fn weights_and_quotas_follow_the_file_and_a_bad_edit_is_refused() {
     // Weights 1:1: the batch alternates.
     let first = batch(&s, 9001, 1000).await;
     let a = alpha_share(&first, 20);
+    eprintln!("weights 1:1: alpha had {a} of the first 20 dispatches");
     assert!(
         (8..=12).contains(&a),
         "1:1 gave alpha {a} of the first 20: {first:?}"
@@ -123,6 +124,7 @@ async fn weights_and_quotas_follow_the_file_and_a_bad_edit_is_refused() {
     assert_eq!(applied["needs_restart"], serde_json::json!([]));
     let second = batch(&s, 9002, 2000).await;
     let a = alpha_share(&second, 20);
+    eprintln!("weights 3:1 after the reload: alpha had {a} of the first 20 dispatches");
     assert!(
         a >= 14,
         "3:1 gave alpha only {a} of the first 20: {second:?}"
