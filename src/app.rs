@@ -54,6 +54,8 @@ pub enum AppError {
     Telegram(#[from] crate::telegram::TelegramError),
     #[error(transparent)]
     Discord(#[from] crate::discord::DiscordError),
+    #[error(transparent)]
+    Admin(#[from] crate::admin::AdminError),
 }
 
 /// What the caller supplies besides the config.
@@ -232,6 +234,11 @@ impl Runtime {
         self.workers.busy()
     }
 
+    /// Worker tasks running, as they start and end (for readiness checks).
+    pub fn workers_alive(&self) -> Arc<std::sync::atomic::AtomicUsize> {
+        self.workers.alive()
+    }
+
     /// Stops leasing, lets jobs in flight finish within the configured grace period, releases
     /// the rest to the queue. Returns how many were released.
     pub async fn shutdown(mut self) -> usize {
@@ -247,16 +254,12 @@ impl Runtime {
     }
 }
 
-/// The service: runs the configured platforms until `shutdown` is cancelled.
-pub async fn run(cfg: Config, shutdown: CancellationToken) -> Result<(), AppError> {
-    crate::live::run(cfg, shutdown, None).await
-}
-
-/// [`run`] in one role (`--role`).
-pub async fn run_as(
+/// The service: runs the configured platforms until `shutdown` is cancelled, applying changes
+/// of the config file `watch` names as they are saved (and on SIGHUP).
+pub async fn run(
     cfg: Config,
-    role: crate::live::Role,
+    opts: crate::live::LiveOptions,
     shutdown: CancellationToken,
 ) -> Result<(), AppError> {
-    crate::live::run_as(cfg, role, shutdown, None).await
+    crate::live::run_with(cfg, shutdown, None, opts).await
 }

@@ -5,6 +5,7 @@
 //! each user's breaker, store history and usage, and deliver through the platform. [`app`] wires
 //! it together; [`sim`] runs it all on a simulated platform.
 
+pub mod admin;
 pub mod admission;
 pub mod ai;
 pub mod app;
@@ -21,6 +22,7 @@ pub mod journal_queue;
 pub mod leader;
 pub mod live;
 pub mod observe;
+pub mod reload;
 pub mod router;
 pub mod services;
 pub mod sim;

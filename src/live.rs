@@ -1,7 +1,8 @@
 //! Running for real: connect every configured Telegram bot (identity, delivery) and prepare the
 //! Discord adapter, start the pipeline with their delivery, start receiving (Telegram webhook or
-//! elected long-poller, Discord's gateway shards), and on shutdown
-//! stop receiving first, then let the workers finish or release their jobs.
+//! elected long-poller, Discord's gateway shards), the admin server when `[admin] listen` is set
+//! and the config file watcher when there is a file, and on shutdown stop receiving first, then
+//! let the workers finish or release their jobs.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -11,10 +12,13 @@ use switchboard_platforms::{Deliver, Platform};
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
+use crate::admin::{self, Activity, Admin, Health, metrics::Metrics};
 use crate::app::{self, AppError, Runtime, StartOptions};
 use crate::config::{Config, Storage};
 use crate::discord;
 use crate::leader::{Leadership, RedisLease};
+use crate::observe::{Fanout, NoObserver, Observer};
+use crate::reload::{ReloadSource, Reloader};
 use crate::telegram::{self, TelegramDeliver};
 
 /// How long an elected Telegram poller's lease lasts without renewal.
@@ -25,12 +29,24 @@ const POLLER_LEASE: std::time::Duration = std::time::Duration::from_secs(15);
 pub struct Ready {
     pub runtime: Arc<Runtime>,
     pub webhooks: HashMap<String, SocketAddr>,
+    /// Where the admin server listens (`[admin] listen` set).
+    pub admin: Option<SocketAddr>,
+}
+
+/// What [`run_with`] takes besides the config.
+#[derive(Default)]
+pub struct LiveOptions {
+    /// The config file to watch (and reload on SIGHUP); `None`: the config stays as started.
+    pub watch: Option<ReloadSource>,
+    /// What this process does.
+    pub role: Role,
 }
 
 /// What this process does (`--role`): several processes on one Redis may split the work.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Role {
     /// Receive, answer commands inline, and run workers.
+    #[default]
     All,
     /// Receive and enqueue (commands are still answered inline); no workers.
     Ingress,
@@ -54,16 +70,17 @@ pub async fn run(
     shutdown: CancellationToken,
     ready: Option<oneshot::Sender<Ready>>,
 ) -> Result<(), AppError> {
-    run_as(cfg, Role::All, shutdown, ready).await
+    run_with(cfg, shutdown, ready, LiveOptions::default()).await
 }
 
-/// [`run`] in one role.
-pub async fn run_as(
+/// [`run`], in a role and with a config file to watch.
+pub async fn run_with(
     cfg: Config,
-    role: Role,
     shutdown: CancellationToken,
     ready: Option<oneshot::Sender<Ready>>,
+    opts: LiveOptions,
 ) -> Result<(), AppError> {
+    let role = opts.role;
     if role != Role::All && matches!(cfg.storage, Storage::Embedded { .. }) {
         return Err(AppError::RoleNeedsRedis(role.as_str()));
     }
@@ -94,12 +111,22 @@ pub async fn run_as(
         None => None,
     };
     let storage = cfg.storage.clone();
+    let admin_cfg = cfg.admin.clone();
+    let observers = admin_cfg
+        .listen
+        .map(|_| (Arc::new(Metrics::new()), Arc::new(Activity::default())));
+    let observer: Arc<dyn Observer> = match &observers {
+        Some((m, a)) => Arc::new(Fanout(vec![m.clone(), a.clone()])),
+        None => Arc::new(NoObserver),
+    };
+    let workers_started = cfg.workers.concurrency.max(1);
     let rt = Arc::new(
         app::start(
             cfg,
             StartOptions {
                 delivers,
                 workers: role != Role::Ingress,
+                observer,
                 ..StartOptions::default()
             },
         )
@@ -107,6 +134,7 @@ pub async fn run_as(
     );
     let receiving = CancellationToken::new();
     let mut tasks = Vec::new();
+    let mut receivers = Vec::new();
     let mut webhooks = HashMap::new();
     for (b, bot, identity, deliver) in bots.into_iter().filter(|_| receive) {
         let leadership = match &storage {
@@ -134,6 +162,7 @@ pub async fn run_as(
             receiving.clone(),
         )
         .await?;
+        receivers.push((format!("telegram:{name}"), started.task.abort_handle()));
         if let Some(addr) = started.webhook {
             tracing::info!(bot = %name, %addr, "Telegram webhook listening");
             webhooks.insert(name, addr);
@@ -143,7 +172,9 @@ pub async fn run_as(
     match discord {
         Some(p) if receive => {
             let shards = p.cfg.shard_ids.clone();
-            tasks.push(discord::start(rt.svc.clone(), p, receiving.clone()).await?);
+            let gateway = discord::start(rt.svc.clone(), p, receiving.clone()).await?;
+            receivers.push(("discord".to_owned(), gateway.abort_handle()));
+            tasks.push(gateway);
             tracing::info!(?shards, "Discord gateway starting");
         }
         // A worker delivers without the gateway: it asks who the bot is over REST.
@@ -151,10 +182,34 @@ pub async fn run_as(
         None => {}
     }
     tracing::info!(role = role.as_str(), "switchboard running");
+    let reloader = Arc::new(Reloader::new(rt.svc.clone(), opts.watch));
+    if let Some(path) = reloader.path() {
+        tracing::info!(file = %path.display(), "watching the config file for changes (and SIGHUP)");
+        tasks.push(tokio::spawn(reloader.clone().watch(receiving.clone())));
+    }
+    let mut admin_addr = None;
+    if let (Some(listen), Some((metrics, activity))) = (admin_cfg.listen, observers) {
+        let state = Admin {
+            svc: rt.svc.clone(),
+            metrics,
+            activity,
+            reloader,
+            health: Health {
+                receivers,
+                workers_alive: rt.workers_alive(),
+                workers_started,
+            },
+        };
+        let serving = admin::serve(&admin_cfg, listen, state, receiving.clone()).await?;
+        tracing::info!(addr = %serving.addr, "admin server listening");
+        admin_addr = Some(serving.addr);
+        tasks.push(serving.task);
+    }
     if let Some(tx) = ready {
         let _ = tx.send(Ready {
             runtime: rt.clone(),
             webhooks,
+            admin: admin_addr,
         });
     }
     shutdown.cancelled().await;

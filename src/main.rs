@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use switchboard::import::{ImportOptions, run_daemonvigil};
+use switchboard::reload::ReloadSource;
 use switchboard::sim::{Scenario, SimOptions, SimStorage, simulate};
 use switchboard::{app, config, defaults};
 use tokio_util::sync::CancellationToken;
@@ -45,7 +46,8 @@ enum RoleArg {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run the service on the configured platforms.
+    /// Run the service on the configured platforms. Changes to the config file (and its
+    /// personality files) apply as they are saved, or on SIGHUP.
     Run {
         /// What this process does: all, ingress (receive and enqueue), or worker (answer). Split
         /// roles need Redis storage.
@@ -171,7 +173,11 @@ async fn main_async(cli: Cli) -> anyhow::Result<()> {
                 RoleArg::Ingress => switchboard::live::Role::Ingress,
                 RoleArg::Worker => switchboard::live::Role::Worker,
             };
-            app::run_as(cfg, role, shutdown_on_signals()).await?;
+            let opts = switchboard::live::LiveOptions {
+                watch: Some(ReloadSource::process(&cli.config)),
+                role,
+            };
+            app::run(cfg, opts, shutdown_on_signals()).await?;
         }
         Command::CheckConfig => {
             let cfg = load_config(&cli.config, false)?;

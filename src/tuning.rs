@@ -28,6 +28,40 @@ impl Tuning {
         self.done.lock().unwrap_or_else(|p| p.into_inner()).clear();
     }
 
+    /// After a config reload: every tenant and user tuned so far gets the new config's weight
+    /// and cap at once (a backlogged flow follows it from its next dispatch), including those
+    /// whose entry was removed (back to the defaults), then every named tenant is tuned.
+    pub async fn retune(&self, q: &dyn Queue, cfg: &Config) -> Result<(), QueueError> {
+        let before: Vec<String> = self
+            .done
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain()
+            .collect();
+        for key in before {
+            let mut parts = key.splitn(3, '\n');
+            match (parts.next(), parts.next(), parts.next()) {
+                (Some("t"), Some(tenant), None) => {
+                    self.tenant(q, &cfg.tenants.by_name(tenant)).await?;
+                }
+                (Some("u"), Some(tenant), Some(user)) => match cfg.users.get(user) {
+                    Some(o) => {
+                        self.first_time(key.clone());
+                        q.set_user_weight(tenant, user, o.weight.unwrap_or(1.0))
+                            .await?;
+                        q.set_user_cap(tenant, user, o.in_flight).await?;
+                    }
+                    None => {
+                        q.set_user_weight(tenant, user, 1.0).await?;
+                        q.set_user_cap(tenant, user, None).await?;
+                    }
+                },
+                _ => {}
+            }
+        }
+        self.apply_named(q, cfg).await
+    }
+
     /// Tunes every named tenant.
     pub async fn apply_named(&self, q: &dyn Queue, cfg: &Config) -> Result<(), QueueError> {
         for t in cfg.tenants.named.values() {

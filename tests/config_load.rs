@@ -46,6 +46,8 @@ fn shipped_example_loads_with_no_environment() {
     assert_eq!(c.tenants.resolve("sim:t1").name, "simulation");
     assert_eq!(c.platforms.telegram[0].token, None);
     assert!(c.platforms.discord.is_some());
+    assert_eq!(c.admin.listen, None, "no admin server unless asked for");
+    assert_eq!(c.admin.token_env, "SWITCHBOARD_ADMIN_TOKEN");
 }
 
 #[test]
@@ -65,6 +67,7 @@ fn shipped_example_documents_every_key_of_the_main_sections() {
         "[personalities]",
         "[[platforms.telegram]]",
         "[platforms.discord]",
+        "[admin]",
     ];
     let text = std::fs::read_to_string(shipped()).unwrap();
     let mut section = "";
@@ -221,7 +224,7 @@ match = ["telegram:chat:5"]
 #[test]
 fn secrets_come_from_the_environment_and_never_show_in_debug() {
     let f = Fixture::with(
-        "[[platforms.telegram]]\nname = \"bot\"\ntoken_env = \"TG_TOKEN\"\nedited = \"answer\"\n[platforms.telegram.webhook]\nurl = \"https://bot.example.com/tg\"\nlisten = \"127.0.0.1:8443\"\nsecret_token_env = \"TG_HOOK\"\n[platforms.discord]\ntoken_env = \"DC_TOKEN\"\n",
+        "[[platforms.telegram]]\nname = \"bot\"\ntoken_env = \"TG_TOKEN\"\nedited = \"answer\"\n[platforms.telegram.webhook]\nurl = \"https://bot.example.com/tg\"\nlisten = \"127.0.0.1:8443\"\nsecret_token_env = \"TG_HOOK\"\n[platforms.discord]\ntoken_env = \"DC_TOKEN\"\n[admin]\nlisten = \"127.0.0.1:9100\"\ntoken_env = \"ADM\"\n",
     );
     let c = f
         .load(&[
@@ -229,6 +232,7 @@ fn secrets_come_from_the_environment_and_never_show_in_debug() {
             ("TG_TOKEN", "123:secret-2"),
             ("DC_TOKEN", "secret-3"),
             ("TG_HOOK", "hook-secret-4"),
+            ("ADM", "admin-secret-5"),
         ])
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
@@ -250,10 +254,29 @@ fn secrets_come_from_the_environment_and_never_show_in_debug() {
         hook.secret.as_ref().map(|s| s.expose()),
         Some("hook-secret-4")
     );
+    assert_eq!(c.admin.listen, Some("127.0.0.1:9100".parse().unwrap()));
+    assert_eq!(
+        c.admin.token.as_ref().map(|s| s.expose()),
+        Some("admin-secret-5")
+    );
+    // Debug (logs) and the serialized form (the admin API's /api/config) both redact.
     let shown = format!("{c:?}");
-    for secret in ["sk-secret-1", "secret-2", "secret-3", "hook-secret-4"] {
+    let json = serde_json::to_string(&c).unwrap();
+    for secret in [
+        "sk-secret-1",
+        "secret-2",
+        "secret-3",
+        "hook-secret-4",
+        "admin-secret-5",
+    ] {
         assert!(!shown.contains(secret), "Debug shows {secret}");
+        assert!(!json.contains(secret), "JSON shows {secret}");
     }
+    assert!(json.contains(r#""token":"***""#), "{json}");
+    assert!(
+        json.contains(r#""lease":120.0"#),
+        "durations in seconds: {json}"
+    );
     assert!(
         shown.contains("OPENAI_API_KEY"),
         "the variable name may show"
@@ -263,6 +286,7 @@ fn secrets_come_from_the_environment_and_never_show_in_debug() {
     assert!(c.providers["openai"].api_key.is_none());
     assert!(c.platforms.telegram[0].token.is_none());
     assert_eq!(c.platforms.telegram[0].token_env, "TG_TOKEN");
+    assert!(c.admin.token.is_none());
 }
 
 #[test]

@@ -346,6 +346,18 @@ fn every_validation_rule_names_file_line_and_key() {
             "api_base",
             "http:// or https://",
         ),
+        (
+            "[admin]\nlisten = \"localhost\"\n",
+            "admin.listen",
+            "listen",
+            "address and port",
+        ),
+        (
+            "[admin]\ntoken_env = \"ADMIN-TOKEN\"\n",
+            "admin.token_env",
+            "token_env",
+            "environment variable",
+        ),
     ];
     for (main, key, on_line, fragment) in cases {
         let f = Fixture::with(main);

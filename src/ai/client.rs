@@ -5,8 +5,10 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Instant;
 
+use arc_swap::ArcSwap;
 use bytes::Bytes;
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
@@ -26,14 +28,15 @@ const MAX_BODY_BYTES: usize = 8 << 20;
 pub struct AiClient {
     /// The process's one HTTP client: one connection pool for every provider.
     http: reqwest::Client,
-    /// Configured providers by name, with their endpoint and headers prepared once.
-    endpoints: BTreeMap<String, Endpoint>,
+    /// Configured providers by name, with their endpoint and headers prepared once per config
+    /// (replaced whole by a config reload; calls under way keep the set they started with).
+    endpoints: ArcSwap<BTreeMap<String, Endpoint>>,
 }
 
 impl fmt::Debug for AiClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut list = f.debug_list();
-        for e in self.endpoints.values() {
+        for e in self.endpoints.load().values() {
             list.entry(&format_args!(
                 "{} ({:?} {}, key {}, {} models)",
                 e.provider.name,
@@ -49,6 +52,13 @@ impl fmt::Debug for AiClient {
         }
         list.finish()
     }
+}
+
+fn endpoints(providers: &BTreeMap<String, Provider>) -> BTreeMap<String, Endpoint> {
+    providers
+        .iter()
+        .map(|(name, p)| (name.clone(), Endpoint::new(p)))
+        .collect()
 }
 
 /// Encodes a request in one wire format.
@@ -76,19 +86,23 @@ enum Attempt {
 impl AiClient {
     /// `http` is the process's one shared reqwest client (rustls).
     pub fn new(http: reqwest::Client, providers: &BTreeMap<String, Provider>) -> Self {
-        let endpoints = providers
-            .iter()
-            .map(|(name, p)| (name.clone(), Endpoint::new(p)))
-            .collect();
-        Self { http, endpoints }
+        Self {
+            http,
+            endpoints: ArcSwap::from_pointee(endpoints(providers)),
+        }
+    }
+
+    /// Takes the providers of a reloaded config: the next calls use them.
+    pub fn reconfigure(&self, providers: &BTreeMap<String, Provider>) {
+        self.endpoints.store(Arc::new(endpoints(providers)));
     }
 
     /// Asks `req.provider` for a completion. When the request offers notes and the model calls
     /// `save_note`, one follow-up request carries the results and its answer is the text; calls
     /// in that follow-up are not carried out.
     pub async fn complete(&self, req: &ChatRequest) -> Result<ChatResponse, AiError> {
-        let endpoint = self
-            .endpoints
+        let endpoints = self.endpoints.load_full();
+        let endpoint = endpoints
             .get(&req.provider)
             .ok_or_else(|| AiError::UnknownProvider(req.provider.clone()))?;
         let mut first = self.exchange(endpoint, req, Stage::First).await?;
@@ -166,6 +180,7 @@ impl AiClient {
     /// USD for `usage` on provider/model from the price table (0.0 if unpriced or unknown).
     pub fn cost(&self, provider: &str, model: &str, usage: &Usage) -> f64 {
         self.endpoints
+            .load()
             .get(provider)
             .and_then(|e| e.provider.models.get(model))
             .map_or(0.0, |price| cost_of(price, usage))

@@ -121,7 +121,13 @@ fn resolve(cx: &mut Cx<'_>, raw: RawConfig, env: &Env, personas: Personas<'_>) -
         loaded
     });
     let personalities = match (&raw.personalities, &loaded) {
-        (Some(p), Some(loaded)) => Some(default_personality(cx, p.default.as_deref(), loaded)),
+        (Some(p), Some(loaded)) => {
+            let mut all = default_personality(cx, p.default.as_deref(), loaded);
+            if let Personas::Dir(base) = &personas {
+                all.dir = Some(base.join(&p.dir));
+            }
+            Some(all)
+        }
         _ => None,
     };
 
@@ -161,6 +167,7 @@ fn resolve(cx: &mut Cx<'_>, raw: RawConfig, env: &Env, personas: Personas<'_>) -
         .filter(|_| raw.tenants.complete);
     let discord = raw.discord.as_ref().and_then(Option::as_ref);
     let platforms = services::platforms(cx, &raw.telegram, discord, env, named);
+    let admin = raw.admin.map(|r| services::admin(cx, r, env));
 
     let (quotas, guest_quotas, _) = quotas?;
     Some(Config {
@@ -179,6 +186,7 @@ fn resolve(cx: &mut Cx<'_>, raw: RawConfig, env: &Env, personas: Personas<'_>) -
         providers,
         personalities: personalities?,
         platforms,
+        admin: admin?,
     })
 }
 
@@ -230,6 +238,7 @@ fn default_personality(cx: &mut Cx<'_>, default: Option<&str>, loaded: &Loaded) 
     let mut out = Personalities {
         all: loaded.all.clone(),
         default: String::new(),
+        dir: None,
     };
     let found = match default {
         Some(d) => out.find(d).map(|p| p.name.clone()).ok_or_else(|| {

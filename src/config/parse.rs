@@ -26,6 +26,7 @@ const TOP_KEYS: &[&str] = &[
     "providers",
     "personalities",
     "platforms",
+    "admin",
 ];
 
 /// Keys of `[platforms]`.
@@ -74,6 +75,7 @@ pub(crate) struct RawConfig {
     pub telegram: Entries<RawTelegramBot>,
     /// `Some(None)`: present but unreadable.
     pub discord: Option<Option<RawDiscord>>,
+    pub admin: Option<RawAdmin>,
 }
 
 pub(crate) fn parse_main(doc: &Doc<'_>, errors: &mut Vec<ConfigError>) -> RawConfig {
@@ -98,6 +100,7 @@ pub(crate) fn parse_main(doc: &Doc<'_>, errors: &mut Vec<ConfigError>) -> RawCon
         discord: doc
             .get(&discord_path)
             .map(|_| de::table(doc, &discord_path, errors).map(|r| r.value)),
+        admin: section(doc, "admin", errors),
     }
 }
 

@@ -345,6 +345,23 @@ impl Default for RawDiscord {
     }
 }
 
+/// `[admin]`.
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct RawAdmin {
+    pub listen: Option<String>,
+    pub token_env: String,
+}
+
+impl Default for RawAdmin {
+    fn default() -> Self {
+        Self {
+            listen: None,
+            token_env: "SWITCHBOARD_ADMIN_TOKEN".into(),
+        }
+    }
+}
+
 /// A personality file.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -1,14 +1,18 @@
-//! Resolving the outside services: `[providers.*]` (AI APIs and their priced models) and
-//! `[platforms]` (Telegram bots, Discord), with secrets read from the variables they name.
+//! Resolving the outside services: `[providers.*]` (AI APIs and their priced models),
+//! `[platforms]` (Telegram bots, Discord) and `[admin]` (the operators' HTTP server), with secrets
+//! read from the variables they name.
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 
 use super::checks::{Cx, TimeUnit};
 use super::env::Env;
 use super::parse::Entries;
 use super::path::KeyPath;
-use super::raw::{RawDiscord, RawProvider, RawProviderKind, RawTelegramBot};
-use super::types::{DiscordConfig, ModelPrice, Platforms, Provider, ProviderKind, Tenant};
+use super::raw::{RawAdmin, RawDiscord, RawProvider, RawProviderKind, RawTelegramBot};
+use super::types::{
+    AdminConfig, DiscordConfig, ModelPrice, Platforms, Provider, ProviderKind, Tenant,
+};
 
 pub(crate) fn providers(
     cx: &mut Cx<'_>,
@@ -125,5 +129,31 @@ pub(crate) fn platforms(
     Platforms {
         telegram: bots,
         discord,
+    }
+}
+
+/// `[admin]`: where the admin server listens (none: no server) and its bearer token's variable.
+pub(crate) fn admin(cx: &mut Cx<'_>, raw: RawAdmin, env: &Env) -> AdminConfig {
+    let p = |k: &str| KeyPath::of(&["admin", k]);
+    cx.env_name(&p("token_env"), &raw.token_env);
+    let listen = raw
+        .listen
+        .as_deref()
+        .and_then(|l| match l.parse::<SocketAddr>() {
+            Ok(a) => Some(a),
+            Err(_) => {
+                cx.err(
+                    &p("listen"),
+                    format!(
+                        "must be an address and port like 127.0.0.1:9100 or [::1]:9100 (got {l:?})"
+                    ),
+                );
+                None
+            }
+        });
+    AdminConfig {
+        listen,
+        token: env.secret(&raw.token_env),
+        token_env: raw.token_env,
     }
 }

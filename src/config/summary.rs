@@ -112,6 +112,19 @@ pub fn summary(cfg: &Config) -> String {
         let _ = writeln!(out, "  none (only `switchboard simulate` can run)");
     }
     let _ = writeln!(out, "admins: {}", cfg.admins.len());
+    match cfg.admin.listen {
+        Some(addr) => {
+            let _ = writeln!(
+                out,
+                "admin server: {addr}; token from {}: {}",
+                cfg.admin.token_env,
+                secret_state(&cfg.admin.token)
+            );
+        }
+        None => {
+            let _ = writeln!(out, "admin server: off");
+        }
+    }
     out
 }
 

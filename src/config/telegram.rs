@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::checks::Cx;
 use super::env::Env;
@@ -60,7 +60,7 @@ fn default_max_document_kb() -> u32 {
 }
 
 /// What happens when a user edits a message the bot has seen.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EditedMessages {
     /// Edits are ignored (the default).
@@ -70,7 +70,7 @@ pub enum EditedMessages {
     Answer,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TelegramBot {
     /// Name used in job ids and logs.
     pub name: String,
@@ -87,7 +87,7 @@ pub struct TelegramBot {
     pub max_document_bytes: u64,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TelegramWebhook {
     /// The public HTTPS URL Telegram posts updates to (registered with `setWebhook` on start).
     pub url: String,

@@ -1,11 +1,15 @@
 //! The resolved configuration: what the rest of switchboard reads. Produced once by
 //! `config::load` from `switchboard.toml`, `personalities/*.toml` and `SWITCHBOARD_*` environment
-//! overrides, already validated: every value here is usable as is.
+//! overrides, already validated: every value here is usable as is. It serializes (for the admin
+//! API) with every secret shown as `***` and durations in seconds.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
+
+use serde::{Serialize, Serializer};
 
 /// A secret read from the environment. Never printed: `Debug` shows `Secret(***)`.
 #[derive(Clone, PartialEq, Eq)]
@@ -28,7 +32,32 @@ impl fmt::Debug for Secret {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+/// Serialized redacted, like `Debug`: the admin API shows that a secret is set, never what it is.
+impl Serialize for Secret {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("***")
+    }
+}
+
+/// Durations serialize as seconds (`{"secs":..,"nanos":..}` is noise for an operator).
+mod secs {
+    use std::time::Duration;
+
+    use serde::Serializer;
+
+    pub(super) fn one<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(d.as_secs_f64())
+    }
+
+    pub(super) fn opt<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => s.serialize_some(&d.as_secs_f64()),
+            None => s.serialize_none(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Config {
     /// The file this came from (errors and reload name it).
     pub source: PathBuf,
@@ -51,14 +80,27 @@ pub struct Config {
     pub providers: BTreeMap<String, Provider>,
     pub personalities: Personalities,
     pub platforms: Platforms,
+    pub admin: AdminConfig,
+}
+
+/// `[admin]`: the operators' HTTP server (health, metrics, JSON API, dashboard).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AdminConfig {
+    /// Where it listens; `None`: no admin server.
+    pub listen: Option<SocketAddr>,
+    /// The bearer token every route but the health checks requires.
+    pub token: Option<Secret>,
+    /// The variable the token is read from (for error messages).
+    pub token_env: String,
 }
 
 /// Scheduled check-ins (`/heartbeat`).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct HeartbeatsConfig {
     /// Run the scheduler in this process (any number of processes may; none double a check-in).
     pub enabled: bool,
     /// How often the scheduler looks for due check-ins.
+    #[serde(serialize_with = "secs::one")]
     pub poll: Duration,
     /// The shortest interval a user may choose.
     pub min_every_minutes: u32,
@@ -68,7 +110,8 @@ pub struct HeartbeatsConfig {
     pub prompt: String,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "mode", rename_all = "lowercase")]
 pub enum Storage {
     /// One process; SQLite file `<data_dir>/switchboard.sqlite` for users, history, usage and the
     /// queue journal; scheduling in memory.
@@ -77,18 +120,22 @@ pub enum Storage {
     Redis { url: Secret, namespace: String },
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct QueueConfig {
     /// Queue partitions (Redis mode; tenants are hashed to partitions).
     pub partitions: u32,
     /// How long a worker owns a job before it is reclaimed.
+    #[serde(serialize_with = "secs::one")]
     pub lease: Duration,
     /// Tries before a failing job is dead-lettered.
     pub max_attempts: u32,
     /// First retry delay after a failure; doubles per failure up to `retry_max`.
+    #[serde(serialize_with = "secs::one")]
     pub retry_base: Duration,
+    #[serde(serialize_with = "secs::one")]
     pub retry_max: Duration,
     /// How long a message id is remembered (redelivered messages make no second job).
+    #[serde(serialize_with = "secs::one")]
     pub tombstone: Duration,
     /// Jobs one user may have in flight (1 keeps replies in order).
     pub user_in_flight: u32,
@@ -96,34 +143,40 @@ pub struct QueueConfig {
     pub tenant_in_flight: u32,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct WorkersConfig {
     pub concurrency: usize,
     /// Messages a user sends while an earlier one waits are answered in one generation.
     pub coalesce: bool,
     /// How long shutdown waits for in-flight jobs before releasing them.
+    #[serde(serialize_with = "secs::one")]
     pub shutdown_grace: Duration,
     /// Messages of history sent to the AI (and kept per conversation).
     pub max_context_messages: usize,
     /// Longest a typing indicator runs for one job.
+    #[serde(serialize_with = "secs::one")]
     pub typing_max: Duration,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct BreakerConfig {
     /// Sliding window over which failures are counted.
+    #[serde(serialize_with = "secs::one")]
     pub window: Duration,
     /// Calls in the window before the failure rate counts.
     pub min_calls: u32,
     /// Failure rate (0..1] that opens the breaker.
     pub failure_rate: f64,
     /// First open period; doubles each time it reopens, up to `max_open`.
+    #[serde(serialize_with = "secs::one")]
     pub open_for: Duration,
+    #[serde(serialize_with = "secs::one")]
     pub max_open: Duration,
 }
 
 /// Who may use a tenant's bots.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Access {
     Open,
     /// Only users listed as allowed (`users.<key>.allowed = true`) or approved by an admin.
@@ -133,7 +186,7 @@ pub enum Access {
 }
 
 /// Limits. `None` is unlimited.
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize)]
 pub struct Quotas {
     /// GCRA: sustained rate and burst.
     pub rate: Option<Rate>,
@@ -158,7 +211,7 @@ impl Quotas {
 }
 
 /// Limits a tenant or user sets on top of the defaults (absent = inherit).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize)]
 pub struct QuotaOverride {
     pub rate: Option<Rate>,
     pub requests_per_day: Option<u64>,
@@ -168,14 +221,15 @@ pub struct QuotaOverride {
 }
 
 /// `count` per `per`, with up to `burst` at once.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Rate {
     pub count: u32,
+    #[serde(serialize_with = "secs::one")]
     pub per: Duration,
     pub burst: u32,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Tenants {
     /// Explicit tenants, by name.
     pub named: BTreeMap<String, Tenant>,
@@ -185,7 +239,7 @@ pub struct Tenants {
     pub defaults: Tenant,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TenantRule {
     /// A scope key (`discord:guild:123`), or a prefix ending in `*` (`telegram:chat:*`).
     pub pattern: String,
@@ -201,7 +255,7 @@ impl TenantRule {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Tenant {
     pub name: String,
     pub weight: f64,
@@ -244,7 +298,7 @@ impl Tenants {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize)]
 pub struct UserOverride {
     pub weight: Option<f64>,
     pub banned: bool,
@@ -254,7 +308,8 @@ pub struct UserOverride {
     pub in_flight: Option<u32>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ProviderKind {
     /// `/v1/chat/completions`: OpenAI, OpenRouter, Ollama, vLLM, llama.cpp server...
     OpenAi,
@@ -262,7 +317,7 @@ pub enum ProviderKind {
     Anthropic,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Provider {
     pub name: String,
     pub kind: ProviderKind,
@@ -272,6 +327,7 @@ pub struct Provider {
     pub api_key: Option<Secret>,
     /// The variable named in config (for error messages).
     pub api_key_env: Option<String>,
+    #[serde(serialize_with = "secs::one")]
     pub timeout: Duration,
     pub max_tokens: u32,
     /// Attempts per request for 429, 5xx and timeouts (1 = no retry).
@@ -280,18 +336,20 @@ pub struct Provider {
 }
 
 /// USD per million tokens.
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize)]
 pub struct ModelPrice {
     pub input_per_million: f64,
     pub output_per_million: f64,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Personalities {
     /// By name.
     pub all: BTreeMap<String, Personality>,
     /// Answers when nothing names a personality and the tenant has no default.
     pub default: String,
+    /// The directory the files were read from (a reload watches it); `None` when given inline.
+    pub dir: Option<PathBuf>,
 }
 
 impl Personalities {
@@ -304,7 +362,7 @@ impl Personalities {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Personality {
     pub name: String,
     pub avatar_url: Option<String>,
@@ -314,12 +372,13 @@ pub struct Personality {
     /// Other names that trigger it (`@alias ...`).
     pub aliases: Vec<String>,
     /// Identical requests are answered from cache for this long (None: no cache).
+    #[serde(serialize_with = "secs::opt")]
     pub cache_ttl: Option<Duration>,
     /// Said, in character, when a user's requests keep failing.
     pub error_message: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize)]
 pub struct Platforms {
     pub telegram: Vec<TelegramBot>,
     pub discord: Option<DiscordConfig>,
@@ -327,7 +386,7 @@ pub struct Platforms {
 
 pub use super::telegram::{EditedMessages, TelegramBot, TelegramWebhook};
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct DiscordConfig {
     pub token: Option<Secret>,
     pub token_env: String,

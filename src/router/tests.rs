@@ -32,6 +32,7 @@ fn personalities() -> Personalities {
     Personalities {
         all,
         default: "Aria".into(),
+        dir: None,
     }
 }
 

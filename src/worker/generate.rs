@@ -174,6 +174,16 @@ pub(super) async fn generate(
     if let Err(e) = saved.await {
         return postpone(svc, lease, Duration::from_secs(2), &format!("storage: {e}")).await;
     }
+    if !answer.cached {
+        svc.observer.usage(
+            &lease.tenant,
+            &req.provider,
+            &req.model,
+            resp.usage.input_tokens,
+            resp.usage.output_tokens,
+            resp.cost_usd,
+        );
+    }
     if let Some((key, ttl)) = &cache
         && !answer.cached
         && resp.notes.is_empty()

@@ -15,6 +15,7 @@ mod settle;
 mod typing;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -38,6 +39,17 @@ pub struct WorkerPool {
     tasks: JoinSet<()>,
     in_flight: InFlight,
     svc: Arc<Services>,
+    /// Worker tasks running now (readiness checks read it).
+    alive: Arc<AtomicUsize>,
+}
+
+/// Counts a worker task as alive until it ends, however it ends.
+struct Alive(Arc<AtomicUsize>);
+
+impl Drop for Alive {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl WorkerPool {
@@ -45,15 +57,28 @@ impl WorkerPool {
     /// `stop` is cancelled.
     pub fn spawn(svc: Arc<Services>, n: usize, stop: CancellationToken) -> WorkerPool {
         let in_flight: InFlight = Arc::default();
+        let alive = Arc::new(AtomicUsize::new(0));
         let mut tasks = JoinSet::new();
         for i in 0..n {
-            tasks.spawn(work(svc.clone(), stop.clone(), in_flight.clone(), i));
+            alive.fetch_add(1, Ordering::Relaxed);
+            let guard = Alive(alive.clone());
+            let job = work(svc.clone(), stop.clone(), in_flight.clone(), i);
+            tasks.spawn(async move {
+                let _alive = guard;
+                job.await;
+            });
         }
         WorkerPool {
             tasks,
             in_flight,
             svc,
+            alive,
         }
+    }
+
+    /// How many worker tasks are running, updated as they end.
+    pub fn alive(&self) -> Arc<AtomicUsize> {
+        self.alive.clone()
     }
 
     /// Jobs being processed now.

@@ -76,6 +76,9 @@ pub(super) async fn deliver_reply(
 pub(super) fn done(svc: &Arc<Services>, lease: &Lease, job: &ChatJob, cost: Option<f64>) -> Finish {
     svc.typing.stop(&lease.id, &job.target);
     svc.observer.answered(&lease.id, &lease.tenant, &lease.user);
+    let since = svc.now_ms().saturating_sub(job.enqueued_at_ms);
+    svc.observer
+        .finished(&lease.tenant, Duration::from_millis(since));
     let ack = Ack::of(lease);
     Finish::Ack(match cost {
         Some(c) => ack.with_cost(c),

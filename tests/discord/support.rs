@@ -190,7 +190,14 @@ async fn launch(fake: &FakeDiscord, ai: &FakeAi, opts: &Opts) -> (Arc<Services>,
     let s = stop.clone();
     let role = opts.role;
     let task = tokio::spawn(async move {
-        if let Err(e) = switchboard::live::run_as(cfg, role, s, Some(tx)).await {
+        if let Err(e) = switchboard::live::run_with(
+            cfg,
+            s,
+            Some(tx),
+            switchboard::live::LiveOptions { watch: None, role },
+        )
+        .await
+        {
             panic!("switchboard run failed: {e}");
         }
     });
