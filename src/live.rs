@@ -178,7 +178,7 @@ pub async fn run_with(
             tracing::info!(?shards, "Discord gateway starting");
         }
         // A worker delivers without the gateway: it asks who the bot is over REST.
-        Some(p) => discord::identify(&p).await?,
+        Some(p) => discord::identify(&rt.svc, &p).await?,
         None => {}
     }
     tracing::info!(role = role.as_str(), "switchboard running");

@@ -43,6 +43,8 @@ pub struct DiscordDeliver {
     interactions: Mutex<HashMap<String, String>>,
     /// The application id (followups of an interaction are sent as its webhook).
     application: std::sync::atomic::AtomicU64,
+    /// The pipeline's observer (metrics), attached once the pipeline runs.
+    observer: std::sync::OnceLock<Arc<dyn crate::observe::Observer>>,
     /// Per job: how many parts were accepted and their message ids, so a retried delivery
     /// resumes after them.
     progress: Mutex<HashMap<String, (usize, Vec<String>)>>,
@@ -94,7 +96,22 @@ impl DiscordDeliver {
             notices,
             interactions: Mutex::new(HashMap::new()),
             application: std::sync::atomic::AtomicU64::new(0),
+            observer: std::sync::OnceLock::new(),
             progress: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Attaches what needs the running pipeline: the store (admin notices) and the observer.
+    pub fn attach(&self, svc: &crate::services::Services) {
+        self.notices.attach(svc.store.clone());
+        let _ = self.observer.set(svc.observer.clone());
+    }
+
+    /// Reports the pools' sizes after one changed.
+    fn pools_changed(&self) {
+        if let Some(o) = self.observer.get() {
+            let (channels, webhooks) = self.pools.totals();
+            o.webhook_pools(channels, webhooks);
         }
     }
 
@@ -260,6 +277,9 @@ impl DiscordDeliver {
                     return Ok(ids);
                 }
                 Route::Hook { id, token } => {
+                    if !self.pools.is_reported(id) {
+                        self.pools_changed();
+                    }
                     let body = json!({
                         "content": neutralize(part),
                         "username": webhook_username(&persona.name),
@@ -271,9 +291,14 @@ impl DiscordDeliver {
                     match a.result {
                         Ok(v) => return Ok(vec![message_id(&v).unwrap_or_default()]),
                         // The pool now knows the webhook is blocked; the next pick avoids it.
-                        Err(RestError::RateLimited { .. }) => {}
+                        Err(RestError::RateLimited { .. }) => {
+                            if let Some(o) = self.observer.get() {
+                                o.webhook_rate_limited();
+                            }
+                        }
                         Err(e) if e.code() == Some(UNKNOWN_WEBHOOK) => {
                             self.pools.forget(d.channel, id);
+                            self.pools_changed();
                             if unknown_webhook {
                                 return Err(DeliveryError::Transient(
                                     "webhooks keep disappearing".into(),

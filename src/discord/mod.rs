@@ -80,7 +80,8 @@ pub fn prepare(cfg: &DiscordConfig, http: reqwest::Client) -> Result<Prepared, D
 
 /// Learns who the bot is over REST (`GET /users/@me`), for a process that delivers without
 /// running the gateway (`--role worker`): its pools must recognize the bot's webhooks.
-pub async fn identify(p: &Prepared) -> Result<(), DiscordError> {
+pub async fn identify(svc: &Services, p: &Prepared) -> Result<(), DiscordError> {
+    p.deliver.attach(svc);
     let me = p
         .rest
         .current_user()
@@ -98,7 +99,7 @@ pub async fn start(
     p: Prepared,
     stop: CancellationToken,
 ) -> Result<JoinHandle<()>, DiscordError> {
-    p.deliver.notices.attach(svc.store.clone());
+    p.deliver.attach(&svc);
     let mut http = HttpBuilder::new(&p.token);
     if let Some(base) = &p.cfg.api_base {
         // serenity applies the proxy only with its own limiter off; ours handles 429s.

@@ -61,6 +61,8 @@ pub struct Pools {
     channels: Mutex<HashMap<u64, Channel>>,
     /// Every webhook of ours ever seen, so their echoes are recognized as our own messages.
     own: Mutex<HashSet<u64>>,
+    /// Webhooks already counted in the pool-size metric.
+    reported: Mutex<HashSet<u64>>,
 }
 
 impl Pools {
@@ -72,6 +74,7 @@ impl Pools {
             application: AtomicU64::new(0),
             channels: Mutex::new(HashMap::new()),
             own: Mutex::new(HashSet::new()),
+            reported: Mutex::new(HashSet::new()),
         }
     }
 
@@ -79,6 +82,15 @@ impl Pools {
     pub fn identify(&self, user: u64, application: u64) {
         self.bot_user.store(user, Ordering::Relaxed);
         self.application.store(application, Ordering::Relaxed);
+    }
+
+    /// Whether `webhook` was already counted in the pool-size metric (marks it counted).
+    pub fn is_reported(&self, webhook: u64) -> bool {
+        !self
+            .reported
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(webhook)
     }
 
     pub fn is_own(&self, webhook: u64) -> bool {
@@ -91,6 +103,13 @@ impl Pools {
     /// Webhooks in the pool of `channel` (metrics, tests).
     pub fn size(&self, channel: u64) -> usize {
         self.with(channel, |c| c.pool.len())
+    }
+
+    /// Channels with a pool, and webhooks over all of them (metrics; walks every channel, so
+    /// it is asked only when a pool changed).
+    pub fn totals(&self) -> (usize, usize) {
+        let map = self.channels.lock().unwrap_or_else(|p| p.into_inner());
+        (map.len(), map.values().map(|c| c.pool.len()).sum())
     }
 
     fn with<R>(&self, channel: u64, f: impl FnOnce(&mut Channel) -> R) -> R {

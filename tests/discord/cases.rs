@@ -156,6 +156,27 @@ async fn a_rate_limited_webhook_does_not_hold_up_its_channel_or_others() {
         dc.fake.webhooks(CH).len() <= 2,
         "never more than webhooks_per_channel"
     );
+    let metrics = dc.metrics().await;
+    let value = |name: &str| {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.trim().parse::<f64>().ok())
+            .unwrap_or(-1.0)
+    };
+    assert!(
+        value("switchboard_webhook_rate_limited_total ") >= 1.0,
+        "{metrics}"
+    );
+    assert_eq!(
+        value("switchboard_webhook_pool_webhooks "),
+        3.0,
+        "{metrics}"
+    );
+    assert_eq!(
+        value("switchboard_webhook_pool_channels "),
+        2.0,
+        "{metrics}"
+    );
     dc.stop().await;
 }
 

@@ -19,6 +19,8 @@ use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
 pub const TOKEN: &str = "discord-test-token";
+/// The admin server's bearer token.
+pub const ADMIN_TOKEN: &str = "admin-token-for-discord-tests";
 /// The AI provider's key (it must never reach a log).
 pub const API_KEY: &str = "sk-test-9f8e7d6c5b4a";
 /// A server (snowflake-sized, as real ones are).
@@ -74,6 +76,8 @@ pub struct Dc {
     pub fake: FakeDiscord,
     pub ai: FakeAi,
     pub svc: Arc<Services>,
+    /// Where the admin server listens.
+    pub admin: std::net::SocketAddr,
     pub more: Vec<Instance>,
     stop: CancellationToken,
     task: tokio::task::JoinHandle<()>,
@@ -111,6 +115,11 @@ fn config(ai: &FakeAi, fake: &FakeDiscord, dir: &std::path::Path, opts: &Opts) -
     cfg.workers.shutdown_grace = Duration::from_secs(1);
     cfg.heartbeats.enabled = false;
     cfg.platforms.telegram.clear();
+    cfg.admin = switchboard::config::AdminConfig {
+        listen: Some("127.0.0.1:0".parse().unwrap()),
+        token: Some(Secret::new(ADMIN_TOKEN)),
+        token_env: "SWITCHBOARD_ADMIN_TOKEN".into(),
+    };
     cfg.platforms.discord = Some(DiscordConfig {
         token: Some(Secret::new(TOKEN)),
         token_env: "DISCORD_TOKEN".into(),
@@ -160,11 +169,12 @@ pub async fn start(opts: Opts) -> Dc {
     let fake = FakeDiscord::start(opts.discord.clone()).await.unwrap();
     world(&fake);
     let ai = FakeAi::start(opts.ai.clone()).await.unwrap();
-    let (svc, i) = launch(&fake, &ai, &opts).await;
+    let (svc, admin, i) = launch(&fake, &ai, &opts).await;
     let dc = Dc {
         fake,
         ai,
         svc,
+        admin,
         more: Vec::new(),
         stop: i.stop,
         task: i.task,
@@ -177,12 +187,16 @@ pub async fn start(opts: Opts) -> Dc {
 /// Starts one more service on the same fakes; it is ready when `connections` gateway sessions
 /// are up in total.
 pub async fn instance(dc: &Dc, opts: &Opts, connections: usize) -> Instance {
-    let (_svc, i) = launch(&dc.fake, &dc.ai, opts).await;
+    let (_svc, _admin, i) = launch(&dc.fake, &dc.ai, opts).await;
     dc.wait_ready(connections).await;
     i
 }
 
-async fn launch(fake: &FakeDiscord, ai: &FakeAi, opts: &Opts) -> (Arc<Services>, Instance) {
+async fn launch(
+    fake: &FakeDiscord,
+    ai: &FakeAi,
+    opts: &Opts,
+) -> (Arc<Services>, std::net::SocketAddr, Instance) {
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(ai, fake, dir.path(), opts);
     let stop = CancellationToken::new();
@@ -206,9 +220,11 @@ async fn launch(fake: &FakeDiscord, ai: &FakeAi, opts: &Opts) -> (Arc<Services>,
         .expect("started in time")
         .expect("started");
     let svc = ready.runtime.svc.clone();
+    let admin = ready.admin.expect("the admin server listens");
     drop(ready);
     (
         svc,
+        admin,
         Instance {
             stop,
             task,
@@ -316,6 +332,19 @@ impl Dc {
             .into_iter()
             .filter(|p| p.channel_id == channel)
             .collect()
+    }
+
+    /// The Prometheus text of the admin server.
+    pub async fn metrics(&self) -> String {
+        reqwest::Client::new()
+            .get(format!("http://{}/metrics", self.admin))
+            .bearer_auth(ADMIN_TOKEN)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
     }
 
     pub async fn stop(self) {
