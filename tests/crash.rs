@@ -8,8 +8,13 @@
 //! the jobs in flight at the kills, and the figures are printed (the target for duplicates is 0).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+// Redis helpers unused here: this test runs its own Redis.
+#[allow(dead_code)]
+#[path = "common/child.rs"]
+mod child;
+
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -22,99 +27,30 @@ const USERS: i64 = 100;
 const PER_USER: usize = 10;
 const CONCURRENCY: usize = 8;
 
-/// `redis`: the URL of a Redis to store everything in, else the embedded store.
-fn write_config(
-    dir: &Path,
-    tg: &FakeTelegram,
-    ai: &FakeAi,
-    redis: Option<&str>,
-) -> std::path::PathBuf {
-    std::fs::create_dir_all(dir.join("personalities")).unwrap();
-    std::fs::write(
-        dir.join("personalities/aria.toml"),
-        "name = \"Aria\"\nprovider = \"ai\"\nmodel = \"m\"\nsystem_prompt = \"You are Aria.\"\n",
-    )
-    .unwrap();
-    let cfg = format!(
-        r#"
-{storage}
-
-[queue]
-lease_secs = 3
-retry_base_ms = 200
-retry_max_secs = 2
-
-[workers]
-concurrency = {CONCURRENCY}
-coalesce = false
-shutdown_grace_secs = 5
-
-[heartbeats]
-enabled = false
-
-[quotas]
-rate = "6000/min"
-burst = 1000
-requests_per_day = 100000
-tokens_per_day = 100000000
-cost_per_month_usd = 100000.0
-max_queued = 1000
-
-[tenant_defaults]
-access = "open"
-default_personality = "Aria"
-
-[providers.ai]
-kind = "openai"
-base_url = "{ai}"
-timeout_secs = 5
-max_tokens = 256
-attempts = 1
-
-[providers.ai.models."m"]
-input_per_million = 1.0
-output_per_million = 1.0
-
-[personalities]
-dir = "personalities"
-default = "Aria"
-
-[[platforms.telegram]]
-name = "tg"
-token_env = "CRASH_TEST_TELEGRAM_TOKEN"
-api_url = "{tg}"
-"#,
-        storage = match redis {
-            Some(url) =>
-                format!("[storage]\nmode = \"redis\"\nredis_url = \"{url}\"\nnamespace = \"crash\""),
-            None => format!(
-                "[storage]\nmode = \"embedded\"\ndata_dir = \"{}\"",
-                dir.join("data").display()
-            ),
-        },
-        ai = ai.base_url(),
-        tg = tg.base_url(),
+fn write_config(dir: &Path, tg: &FakeTelegram, ai: &FakeAi, redis: Option<&str>) -> PathBuf {
+    let storage = match redis {
+        Some(url) => format!("mode = \"redis\"\nredis_url = \"{url}\"\nnamespace = \"crash\""),
+        None => format!(
+            "mode = \"embedded\"\ndata_dir = \"{}\"",
+            dir.join("data").display()
+        ),
+    };
+    let platform = format!(
+        "[[platforms.telegram]]\nname = \"tg\"\ntoken_env = \"CRASH_TEST_TELEGRAM_TOKEN\"\napi_url = \"{}\"",
+        tg.base_url()
     );
-    let path = dir.join("switchboard.toml");
-    std::fs::write(&path, cfg).unwrap();
-    path
+    child::write_config(
+        dir,
+        &ai.base_url(),
+        &storage,
+        "lease_secs = 3\nretry_base_ms = 200\nretry_max_secs = 2",
+        &format!("concurrency = {CONCURRENCY}\ncoalesce = false\nshutdown_grace_secs = 5"),
+        &platform,
+    )
 }
 
 fn spawn(config: &Path, log: &Path) -> Child {
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log)
-        .unwrap();
-    Command::new(env!("CARGO_BIN_EXE_switchboard"))
-        .args(["run", "--config"])
-        .arg(config)
-        .env("CRASH_TEST_TELEGRAM_TOKEN", TOKEN)
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap()
+    child::spawn(config, &[], &[("CRASH_TEST_TELEGRAM_TOKEN", TOKEN)], log)
 }
 
 /// Replies so far, per chat.
@@ -364,9 +300,7 @@ async fn redis_restart_run(fsync: &'static str) -> usize {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let lost = total - answered(&tg, &users, per_user);
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
+    child::terminate(&child);
     let _ = child.wait();
     eprintln!("appendfsync {fsync}: {lost} of {total} messages lost");
     lost

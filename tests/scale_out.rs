@@ -6,9 +6,12 @@
 //! their lease expires, so every message is still answered.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "common/child.rs"]
+mod child;
+
 use std::collections::HashSet;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::Child;
 use std::time::Duration;
 
 use switchboard::sim::ai_server::{FakeAi, FakeAiConfig};
@@ -21,108 +24,27 @@ const GUILD: u64 = 81_384_788_765_712_384;
 const CH: u64 = 2001;
 const FLOODER: u64 = 7000;
 
-fn redis_url() -> Option<String> {
-    let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
-    let ok = redis::Client::open(url.as_str())
-        .and_then(|c| c.get_connection_with_timeout(Duration::from_secs(2)))
-        .is_ok();
-    if !ok {
-        assert!(
-            !std::env::var("CI").is_ok_and(|v| v == "true"),
-            "CI=true and Redis at {url} is unreachable"
-        );
-        eprintln!("skipping: Redis unreachable");
-        return None;
-    }
-    Some(url)
-}
-
-fn write_config(
-    dir: &Path,
-    discord: &FakeDiscord,
-    ai: &FakeAi,
-    redis: &str,
-    ns: &str,
-) -> std::path::PathBuf {
-    std::fs::create_dir_all(dir.join("personalities")).unwrap();
-    std::fs::write(
-        dir.join("personalities/aria.toml"),
-        "name = \"Aria\"\nprovider = \"ai\"\nmodel = \"m\"\nsystem_prompt = \"You are Aria.\"\n",
+fn write_config(dir: &Path, discord: &FakeDiscord, ai: &FakeAi, redis: &str, ns: &str) -> PathBuf {
+    child::write_config(
+        dir,
+        &ai.base_url(),
+        &format!("mode = \"redis\"\nredis_url = \"{redis}\"\nnamespace = \"{ns}\""),
+        "lease_secs = 3",
+        "concurrency = 4\ncoalesce = false\nshutdown_grace_secs = 2",
+        &format!(
+            "[platforms.discord]\ntoken_env = \"SCALE_TEST_DISCORD_TOKEN\"\napi_base = \"{}\"\nwebhooks_per_channel = 2",
+            discord.base_url()
+        ),
     )
-    .unwrap();
-    let cfg = format!(
-        r#"
-[storage]
-mode = "redis"
-redis_url = "{redis}"
-namespace = "{ns}"
-
-[queue]
-lease_secs = 3
-
-[workers]
-concurrency = 4
-coalesce = false
-shutdown_grace_secs = 2
-
-[heartbeats]
-enabled = false
-
-[quotas]
-rate = "6000/min"
-burst = 1000
-requests_per_day = 100000
-tokens_per_day = 100000000
-cost_per_month_usd = 100000.0
-max_queued = 1000
-
-[tenant_defaults]
-access = "open"
-default_personality = "Aria"
-
-[providers.ai]
-kind = "openai"
-base_url = "{ai}"
-timeout_secs = 5
-max_tokens = 256
-attempts = 1
-
-[providers.ai.models."m"]
-input_per_million = 1.0
-output_per_million = 1.0
-
-[personalities]
-dir = "personalities"
-default = "Aria"
-
-[platforms.discord]
-token_env = "SCALE_TEST_DISCORD_TOKEN"
-api_base = "{discord}"
-webhooks_per_channel = 2
-"#,
-        ai = ai.base_url(),
-        discord = discord.base_url(),
-    );
-    let path = dir.join("switchboard.toml");
-    std::fs::write(&path, cfg).unwrap();
-    path
 }
 
 fn spawn(config: &Path, role: &str, log: &Path) -> Child {
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log)
-        .unwrap();
-    Command::new(env!("CARGO_BIN_EXE_switchboard"))
-        .args(["run", "--role", role, "--config"])
-        .arg(config)
-        .env("SCALE_TEST_DISCORD_TOKEN", TOKEN)
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap()
+    child::spawn(
+        config,
+        &["--role", role],
+        &[("SCALE_TEST_DISCORD_TOKEN", TOKEN)],
+        log,
+    )
 }
 
 fn to(p: &Posted) -> Option<u64> {
@@ -146,7 +68,9 @@ fn say(d: &FakeDiscord, author: u64, text: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_ingress_and_two_workers_stay_fair_and_survive_a_killed_worker() {
-    let Some(redis) = redis_url() else { return };
+    let Some(redis) = child::redis_url() else {
+        return;
+    };
     let discord = FakeDiscord::start(FakeDiscordConfig {
         webhook_bucket: (1000, Duration::from_secs(1)),
         channel_bucket: (1000, Duration::from_secs(1)),
@@ -225,9 +149,7 @@ async fn one_ingress_and_two_workers_stay_fair_and_survive_a_killed_worker() {
         .await;
     let ai_calls = ai.requests().len();
     for c in [&mut ingress, &mut w2] {
-        let _ = Command::new("kill")
-            .args(["-TERM", &c.id().to_string()])
-            .status();
+        child::terminate(c);
         let _ = c.wait();
     }
     let posted = posted.unwrap_or_else(|e| panic!("{e}"));
@@ -247,13 +169,5 @@ async fn one_ingress_and_two_workers_stay_fair_and_survive_a_killed_worker() {
         ai_calls <= total + 4,
         "{ai_calls} AI calls for {total} jobs"
     );
-    let conn = redis::Client::open(redis.as_str()).unwrap();
-    let mut c = conn.get_connection().unwrap();
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("*{ns}*"))
-        .query(&mut c)
-        .unwrap_or_default();
-    for k in keys.chunks(500) {
-        let _: redis::RedisResult<()> = redis::cmd("DEL").arg(k).query(&mut c);
-    }
+    child::clean_redis(&redis, &ns);
 }

@@ -6,8 +6,8 @@
 
 use serde_json::{Value, json};
 use serenity::all::{CommandDataOptionValue, CommandInteraction};
-use switchboard_platforms::discord::{DiscordBot, is_moderator, permissions};
-use switchboard_platforms::{Author, Inbound, Place, Platform, Scope};
+use switchboard_platforms::discord::{DiscordBot, is_moderator, permissions, placement};
+use switchboard_platforms::{Author, Inbound, Platform};
 
 use crate::commands::access::command_forms;
 
@@ -100,32 +100,11 @@ pub fn inbound(cmd: &CommandInteraction, bot: &DiscordBot, thread_parent: Option
         .as_ref()
         .and_then(|m| m.permissions)
         .is_some_and(|p| is_moderator(p.bits()));
-    let channel = cmd.channel_id.get().to_string();
-    let (scope, place) = match cmd.guild_id {
-        Some(g) => (
-            Scope::DiscordGuild { guild_id: g.get() },
-            match thread_parent {
-                Some(parent) => Place {
-                    channel_id: parent.to_string(),
-                    thread_id: Some(channel),
-                    is_dm: false,
-                },
-                None => Place {
-                    channel_id: channel,
-                    thread_id: None,
-                    is_dm: false,
-                },
-            },
-        ),
-        None => (
-            Scope::DiscordDm,
-            Place {
-                channel_id: channel,
-                thread_id: None,
-                is_dm: true,
-            },
-        ),
-    };
+    let (scope, place) = placement(
+        cmd.guild_id.map(|g| g.get()),
+        cmd.channel_id.get(),
+        thread_parent,
+    );
     Inbound {
         platform: Platform::Discord,
         bot: bot.name.clone(),

@@ -6,32 +6,21 @@ use std::time::Duration;
 
 use switchboard::sim::discord_api::{FakeGuild, UserMessage};
 
-use crate::support::{ALICE, BOB, CH, GUILD, Opts, Role, addressed_to, instance, redis_url, start};
+#[allow(dead_code)]
+#[path = "../common/child.rs"]
+mod child;
+
+use crate::support::{ALICE, BOB, CH, GUILD, Opts, Role, addressed_to, instance, start};
 
 /// A server on shard 1 of 2 (`(id >> 22) % 2 == 1`); [`GUILD`] is on shard 0.
 const GUILD2: u64 = 19_403_645_699 << 22;
 const CH_B: u64 = 2201;
 
-fn redis_reachable() -> bool {
-    let url = redis_url();
-    let ok = redis::Client::open(url.as_str())
-        .and_then(|c| c.get_connection_with_timeout(Duration::from_secs(2)))
-        .is_ok();
-    if !ok {
-        assert!(
-            !std::env::var("CI").is_ok_and(|v| v == "true"),
-            "CI=true and Redis at {url} is unreachable"
-        );
-        eprintln!("skipping: Redis unreachable");
-    }
-    ok
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_split_the_shards_and_answer_each_message_once() {
-    if !redis_reachable() {
+    let Some(url) = child::redis_url() else {
         return;
-    }
+    };
     assert_eq!((GUILD >> 22) % 2, 0);
     assert_eq!((GUILD2 >> 22) % 2, 1);
     let ns = format!("dc-{:08x}", rand::random::<u32>());
@@ -92,22 +81,14 @@ async fn two_processes_split_the_shards_and_answer_each_message_once() {
             .all(|p| addressed_to(p) == Some(ALICE))
     );
     dc.stop().await;
-    let conn = redis::Client::open(redis_url().as_str()).unwrap();
-    let mut c = conn.get_connection().unwrap();
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("*{ns}*"))
-        .query(&mut c)
-        .unwrap_or_default();
-    for k in keys.chunks(500) {
-        let _: redis::RedisResult<()> = redis::cmd("DEL").arg(k).query(&mut c);
-    }
+    child::clean_redis(&url, &ns);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_ingress_process_enqueues_and_a_worker_process_answers() {
-    if !redis_reachable() {
+    let Some(url) = child::redis_url() else {
         return;
-    }
+    };
     let ns = format!("dc-{:08x}", rand::random::<u32>());
     let opts = |role: Role| Opts {
         redis: Some(ns.clone()),
@@ -139,13 +120,5 @@ async fn an_ingress_process_enqueues_and_a_worker_process_answers() {
         "the worker never connects to the gateway"
     );
     dc.stop().await;
-    let conn = redis::Client::open(redis_url().as_str()).unwrap();
-    let mut c = conn.get_connection().unwrap();
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("*{ns}*"))
-        .query(&mut c)
-        .unwrap_or_default();
-    for k in keys.chunks(500) {
-        let _: redis::RedisResult<()> = redis::cmd("DEL").arg(k).query(&mut c);
-    }
+    child::clean_redis(&url, &ns);
 }

@@ -16,7 +16,7 @@ pub use message::{
     Member, Mention, Message, MessageAttachment, MessageError, MessageReference, RepliedMessage,
     Thread, User,
 };
-pub use normalize::{DiscordBot, IgnoreReason, Normalized, normalize};
+pub use normalize::{DiscordBot, IgnoreReason, Normalized, normalize, placement};
 pub use permissions::{GuildRoles, is_moderator};
 pub use pool::{
     CREATE_POLL_MS, CREATE_TIMEOUT_MS, Headers, MAX_WEBHOOKS_PER_CHANNEL, Pick, Webhook,

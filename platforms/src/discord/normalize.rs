@@ -130,32 +130,7 @@ fn inbound(
         });
     }
 
-    let channel = msg.channel_id.to_string();
-    let (scope, place) = match msg.guild_id {
-        Some(guild_id) => (
-            Scope::DiscordGuild { guild_id },
-            match thread_parent {
-                Some(parent) => Place {
-                    channel_id: parent.to_string(),
-                    thread_id: Some(channel),
-                    is_dm: false,
-                },
-                None => Place {
-                    channel_id: channel,
-                    thread_id: None,
-                    is_dm: false,
-                },
-            },
-        ),
-        None => (
-            Scope::DiscordDm,
-            Place {
-                channel_id: channel,
-                thread_id: None,
-                is_dm: true,
-            },
-        ),
-    };
+    let (scope, place) = placement(msg.guild_id, msg.channel_id, thread_parent);
 
     let edited = msg.edited_timestamp.is_some();
     let sent_at_ms = match &msg.edited_timestamp {
@@ -179,6 +154,38 @@ fn inbound(
         edited,
         sent_at_ms,
     })
+}
+
+/// Where a message (or a slash command) in `channel` of `guild` belongs: the server's scope
+/// (or DMs'), and the channel, or for a thread (`thread_parent` known) the parent channel,
+/// which owns the webhooks, with the thread.
+pub fn placement(guild: Option<u64>, channel: u64, thread_parent: Option<u64>) -> (Scope, Place) {
+    let channel = channel.to_string();
+    match guild {
+        Some(guild_id) => (
+            Scope::DiscordGuild { guild_id },
+            match thread_parent {
+                Some(parent) => Place {
+                    channel_id: parent.to_string(),
+                    thread_id: Some(channel),
+                    is_dm: false,
+                },
+                None => Place {
+                    channel_id: channel,
+                    thread_id: None,
+                    is_dm: false,
+                },
+            },
+        ),
+        None => (
+            Scope::DiscordDm,
+            Place {
+                channel_id: channel,
+                thread_id: None,
+                is_dm: true,
+            },
+        ),
+    }
 }
 
 /// Sent by the bot: its user, one of its webhooks, or its application (an interaction
