@@ -55,6 +55,19 @@ pub struct LoadReport {
     pub p50_us: u64,
     pub p99_us: u64,
     pub redis: Option<RedisCost>,
+    /// This process's CPU (all threads, user + system) per job over the window; None off Linux.
+    pub bench_cpu_us_per_job: Option<f64>,
+}
+
+/// This process's CPU time so far in seconds (utime + stime of /proc/self/stat, at the usual
+/// 100 ticks per second), or None where that file does not exist.
+fn own_cpu_s() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    let rest = stat.rsplit_once(')')?.1;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
 }
 
 pub async fn run<T: Target>(
@@ -121,12 +134,14 @@ pub async fn run<T: Target>(
         None => None,
     };
     let done0 = done.load(Ordering::Relaxed);
+    let cpu0 = own_cpu_s();
     let t0 = Instant::now();
     measuring.store(true, Ordering::Relaxed);
     tokio::time::sleep(Duration::from_secs_f64(spec.seconds)).await;
     measuring.store(false, Ordering::Relaxed);
     let jobs = done.load(Ordering::Relaxed) - done0;
     let elapsed = t0.elapsed().as_secs_f64();
+    let cpu1 = own_cpu_s();
     let after = match info {
         Some(i) => Some(i.snapshot().await?),
         None => None,
@@ -150,5 +165,8 @@ pub async fn run<T: Target>(
         p50_us: u64::from(pct(0.50)),
         p99_us: u64::from(pct(0.99)),
         redis: before.zip(after).map(|(b, a)| a.cost_since(&b, jobs)),
+        bench_cpu_us_per_job: cpu0
+            .zip(cpu1)
+            .map(|(a, b)| (b - a) * 1e6 / jobs.max(1) as f64),
     })
 }

@@ -6,6 +6,7 @@
 
 mod flood;
 mod load;
+mod phases;
 mod redis_info;
 mod targets;
 
@@ -55,6 +56,10 @@ pub struct Args {
     /// Also run the FIFO baseline (plain LPUSH / RPOP list) with the same workers.
     #[arg(long)]
     fifo: bool,
+    /// Also measure enqueue and ack+lease apart on Redis: enqueue this many jobs (batches of
+    /// `--producers`, the size group commit reaches), then drain them (0 skips it).
+    #[arg(long, default_value_t = 0)]
+    phases: usize,
     /// Flood jobs in the fairness scenario (0 skips it).
     #[arg(long, default_value_t = 10_000)]
     flood: usize,
@@ -160,6 +165,30 @@ async fn main() -> anyhow::Result<()> {
             kv.push(("ratio_vs_fifo".into(), format!("{ratio:.2}")));
             fifo.cleanup().await;
         }
+        if args.phases > 0 {
+            let pq: Arc<dyn Queue> = Arc::new(
+                RedisQueue::connect(
+                    RedisQueueConfig::new(&args.redis_url, format!("{ns}-phases")),
+                    settings(),
+                )
+                .await?,
+            );
+            let p = phases::run(&pq, &info, &spec, args.phases, args.producers).await?;
+            for (name, ph) in [("enqueue", &p.enqueue), ("drain", &p.drain)] {
+                println!(
+                    "{name:>8}: {} jobs, {:.0} jobs/s on one task, {:.3} Redis calls/job ({:.1} commands), {:.1} us Redis CPU/job",
+                    ph.jobs,
+                    ph.jobs_per_s,
+                    ph.cost.calls_per_job,
+                    ph.cost.cmds_per_job,
+                    ph.cost.cpu_us_per_job
+                );
+                kv.push((
+                    format!("{name}_cpu_us_per_job"),
+                    format!("{:.1}", ph.cost.cpu_us_per_job),
+                ));
+            }
+        }
         if args.flood > 0 {
             let fq: Arc<dyn Queue> = Arc::new(
                 RedisQueue::connect(
@@ -190,11 +219,14 @@ fn print_report(name: &str, r: &LoadReport) {
         "{name:>6}: {:>8.0} jobs/s end to end, lease p50 {} us, p99 {} us",
         r.jobs_per_s, r.p50_us, r.p99_us
     );
-    match &r.redis {
-        Some(s) => println!(
+    if let Some(s) = &r.redis {
+        print!(
             ", {:.3} Redis calls/job ({:.1} commands incl. inside scripts), {:.1} us Redis CPU/job",
             s.calls_per_job, s.cmds_per_job, s.cpu_us_per_job
-        ),
+        );
+    }
+    match r.bench_cpu_us_per_job {
+        Some(c) => println!(", bench CPU {c:.1} us/job"),
         None => println!(),
     }
 }
