@@ -28,7 +28,7 @@ for i = 1, #entries, 2 do
       end
     end
   elseif b == 1 then
-    local ts = get(field)
+    local ts = tstate(ssub(field, 2))
     if not ts.gone and ts.k == 0 and ts.c == 0 and ts.n == 0 and ts.f <= G.v and ts.fm <= ts.v
         and ts.w <= 0 and ts.cap < 0 then
       redis.call('HDEL', K_S, field)
