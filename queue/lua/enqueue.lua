@@ -29,9 +29,11 @@ for i = 1, n do
       rcall('ZADD', K_DELAY, nb, id)
       note_delayed(nb)
       rcall('HSET', K_DJ, id, 'N\n' .. ts.t .. '\n' .. us.u .. '\n' .. entry)
-    elseif rcall('RPUSH', klist(us), entry) == 1 then
-      -- The user had no ready job, so was in no set; it joins if under its cap.
-      if us.h < ucap(us) then settle(us, ts, 1, false) end
+    else
+      local was = us.r
+      push_entry(us, entry, false)
+      -- A user with no ready job was in no set; it joins if under its cap.
+      if was == 0 and us.h < ucap(us) then settle(us, ts, 1, false) end
     end
   end
 end

@@ -25,11 +25,15 @@ local function start_dispatch(n)
   flush_root()
   local r = rcall('ZRANGE', K_ROOT, 0, num(n - 1), 'WITHSCORES')
   CT, CS, CH, CN = {}, {}, 1, 0
+  local names = {}
   for i = 1, #r, 2 do
     CN = CN + 1
     CT[CN] = r[i]
     CS[CN] = tonum(r[i + 1])
+    names[2 * CN - 1] = r[i]
+    names[2 * CN] = false
   end
+  load_flows(names, 2 * CN)  -- the candidates' states, in one HMGET
   CAND = true
 end
 
@@ -54,22 +58,26 @@ local function dispatch()
   if CH > CN then return nil end
   local t, tstart = CT[CH], CS[CH]
   CH = CH + 1
-  local r2 = rcall('ZPOPMIN', K_T .. t)
   local g = G or gstate()
   g.v = tstart; g.dirty = true
-  if #r2 == 0 then
-    local ts = tstate(t)
-    ts.c = 0
-    set_root(ts, -1)
-    settle_tenant(ts)
-    return false
+  local ts = tstate(t)
+  local u, ustart = ts.iu, ts.it
+  if u then
+    ts.iu = false; ts.it = 0
+  else
+    local r2 = rcall('ZPOPMIN', ts.ku)
+    if #r2 == 0 then
+      ts.c = 0
+      set_root(ts, -1)
+      settle_tenant(ts)
+      return false
+    end
+    u, ustart = r2[1], tonum(r2[2])
   end
-  local u, ustart = r2[1], tonum(r2[2])
-  local ts, us = load_pair(t, u)
+  local us = ustate(t, u)
   set_root(ts, -1)
   ts.c = ts.c - 1
-  local kl = klist(us)
-  local entry = rcall('LPOP', kl)
+  local entry = pop_entry(us)
   if not entry then
     settle_tenant(ts)
     return false
@@ -83,9 +91,7 @@ local function dispatch()
   us.f = ustart + tag_inc(1, uweight(us))
   if us.f > ts.fm then ts.fm = us.f end
   us.dirty = true
-  local ready = 0
-  if us.h < ucap(us) then ready = rcall('LLEN', kl) end
-  settle(us, ts, ready, false)
+  settle(us, ts, us.r, false)
   return entry, t, u
 end
 
@@ -133,7 +139,7 @@ end
 
 -- core::Core::ack for one job whose lease the caller checked and removed.
 local function acked(ts, us, cost)
-  local ready = rcall('LLEN', klist(us))
+  local ready = us.r
   local was_in = u_in(us, ready)
   release_inflight(ts)
   us.h = us.h - 1; us.dirty = true
@@ -145,8 +151,12 @@ local function acked(ts, us, cost)
     us.f = max(us.f + du, ts.v)
     if us.f > ts.fm then ts.fm = us.f end
     if was_in then
-      local s = tonum(rcall('ZSCORE', ts.ku, us.u))
-      rcall('ZADD', ts.ku, max(s + du, ts.v), us.u)
+      if ts.iu == us.u then
+        ts.it = max(ts.it + du, ts.v)
+      else
+        local s = tonum(rcall('ZSCORE', ts.ku, us.u))
+        rcall('ZADD', ts.ku, max(s + du, ts.v), us.u)
+      end
     end
     ts.f = max(ts.f + dt, g.v)
     if ts.f > g.fm then g.fm = ts.f end
@@ -158,11 +168,10 @@ end
 -- A reclaimed or released job goes back to its user: to the front (it was first) or the back.
 local function requeue(t, u, entry, front, release_slot)
   local us, ts = ustate(t, u), tstate(t)
-  local kl = klist(us)
-  local ready = rcall('LLEN', kl)
+  local ready = us.r
   local was_in = u_in(us, ready)
   if release_slot then us.h = us.h - 1; us.dirty = true end
-  if front then rcall('LPUSH', kl, entry) else rcall('RPUSH', kl, entry) end
+  push_entry(us, entry, front)
   settle(us, ts, ready + 1, was_in)
 end
 
@@ -197,7 +206,7 @@ local function reclaim_expired()
       local us, ts = ustate(t, u), tstate(t)
       release_inflight(ts)
       if attempts >= MAX_ATTEMPTS then
-        local ready = rcall('LLEN', klist(us))
+        local ready = us.r
         local was_in = u_in(us, ready)
         bury(id, t, u, 'lease expired', entry, us)
         settle(us, ts, ready, was_in)

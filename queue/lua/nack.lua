@@ -8,7 +8,7 @@ local t, u = rec[1], rec[2]
 local attempts = tonumber(rec[4])
 load_flows({ t, u }, 2)
 local ts, us = tstate(t), ustate(t, u)
-local ready = redis.call('LLEN', k_list(t, u))
+local ready = us.r
 local was_in = u_in(us, ready)
 release_inflight(ts)
 local err = ARGV[11]

@@ -12,7 +12,7 @@ elseif what == 'tenant_cap' then
   settle_tenant(ts)
 elseif what == 'user_cap' then
   local us = ustate(t, u)
-  local ready = redis.call('LLEN', k_list(t, u))
+  local ready = us.r
   local was_in = u_in(us, ready)
   us.cap = value == '' and -1 or tonumber(value); us.dirty = true
   settle(us, ts, ready, was_in)

@@ -39,8 +39,9 @@ local K_DEAD         -- zset id -> time
 local K_XJ           -- hash id -> t..'\n'..u..'\n'..error..'\n'..entry
 local K_WAKE         -- list: a token wakes one blocked worker
 local K_T, K_U, K_J, K_L  -- prefixes of the per-tenant, per-user, per-job and per-batch keys
--- A job's entry is id..'\n'..attempts..'\n'..payload: it rides in the user's ready list, in its
--- lease batch (t..'\n'..u..'\n'..entry, under field id..'\n'..index), or in the hashes above.
+-- A job's entry is id..'\n'..attempts..'\n'..payload: it rides in its user's state (the oldest
+-- ready job) or ready list (the others, in order), in its lease batch (t..'\n'..u..'\n'..entry,
+-- under field id..'\n'..index), or in the hashes above.
 local ST             -- state cache of this call: field -> state
 local G              -- the global state, once loaded
 local NEWU           -- user states this call created (they count in their tenant's k once written)
@@ -113,9 +114,13 @@ end
 ---------------------------------------------------------------------------------------------------
 -- State: decoded on first use, written back once by flush(). Weights 0 and caps -1 mean default.
 -- global {v, fm, n, seq, r (tenants in root), dk, ik (no delayed job is due, no lease expires,
--- before these times: 0 means look)}; tenant {v, fm, f, n, c (users in set), s (root tag or -1), k
--- (user states), w, cap}; user {f, h (slots held), w, cap}. Each table is built with all the
--- fields it will get (a table that grows is rebuilt).
+-- before these times: 0 means look)}; tenant {v, fm, f, n, c (eligible users), s (root tag or
+-- -1), k (user states), w, cap, iu, it (the one eligible user and its start tag, while it is the
+-- only one: false, 0 otherwise)}; user {f, h (slots held), w, cap, r (ready jobs), e (the oldest
+-- ready job's entry; false when none)}. A user's other ready jobs are in its list, a tenant's
+-- eligible users in its set unless one is inline: most users have one job and most tenants one
+-- eligible user at a time, and then no list or set is created, read and deleted per job. Each
+-- table is built with all the fields it will get (a table that grows is rebuilt).
 
 local function new_global(raw)
   local v, fm, n, seq, r, dk, ik = 0, 0, 0, 0, 0, 0, 0
@@ -128,20 +133,20 @@ local function new_global(raw)
 end
 
 local function new_tenant(field, t, raw)
-  local v, fm, f, n, c, s, k, w, cap = 0, 0, 0, 0, 0, -1, 0, 0, -1
-  if raw then v, fm, f, n, c, s, k, w, cap = munpack(raw) end
-  return { v = v, fm = fm, f = f, n = n, c = c, s = s, k = k, w = w, cap = cap, field = field,
-           t = t, ku = K_T .. t, rq = false, dirty = false, gone = false }
+  local v, fm, f, n, c, s, k, w, cap, iu, it = 0, 0, 0, 0, 0, -1, 0, 0, -1, false, 0
+  if raw then v, fm, f, n, c, s, k, w, cap, iu, it = munpack(raw) end
+  return { v = v, fm = fm, f = f, n = n, c = c, s = s, k = k, w = w, cap = cap, iu = iu, it = it,
+           field = field, t = t, ku = K_T .. t, rq = false, dirty = false, gone = false }
 end
 
 local function new_user(field, t, u, raw)
   if raw then
-    local f, h, w, cap = munpack(raw)
-    return { f = f, h = h, w = w, cap = cap, field = field, t = t, u = u, kl = false,
-             new = false, dirty = false, gone = false }
+    local f, h, w, cap, r, e = munpack(raw)
+    return { f = f, h = h, w = w, cap = cap, r = r, e = e, field = field, t = t, u = u,
+             kl = false, new = false, dirty = false, gone = false }
   end
-  local s = { f = 0, h = 0, w = 0, cap = -1, field = field, t = t, u = u, kl = false,
-              new = true, dirty = false, gone = false }
+  local s = { f = 0, h = 0, w = 0, cap = -1, r = 0, e = false, field = field, t = t, u = u,
+              kl = false, new = true, dirty = false, gone = false }
   NEWU[#NEWU + 1] = s
   return s
 end
@@ -236,25 +241,6 @@ local function load_flows(tu, n, out)
   end
 end
 
--- A tenant's and one of its users' states, loaded together if missing.
-local function load_pair(t, u)
-  local ft, fu = '\1' .. t, '\2' .. t .. '\n' .. u
-  local ts, us = ST[ft], ST[fu]
-  if ts and us then return ts, us end
-  if ts then
-    us = new_user(fu, t, u, rcall('HGET', K_S, fu))
-  elseif us then
-    ts = new_tenant(ft, t, rcall('HGET', K_S, ft))
-  else
-    local v = rcall('HMGET', K_S, ft, fu)
-    ts = new_tenant(ft, t, v[1])
-    us = new_user(fu, t, u, v[2])
-  end
-  ST[ft] = ts
-  ST[fu] = us
-  return ts, us
-end
-
 -- Writes this call's root changes: one ZADD and one ZREM for all tenants.
 local function flush_root()
   local nq = #ROOTQ
@@ -293,8 +279,8 @@ local function flush()
     if s and s.dirty and not s.gone then
       local v
       if s == G then v = mpack(s.v, s.fm, s.n, s.seq, s.r, s.dk, s.ik)
-      elseif s.u then v = mpack(s.f, s.h, s.w, s.cap)
-      else v = mpack(s.v, s.fm, s.f, s.n, s.c, s.s, s.k, s.w, s.cap) end
+      elseif s.u then v = mpack(s.f, s.h, s.w, s.cap, s.r, s.e)
+      else v = mpack(s.v, s.fm, s.f, s.n, s.c, s.s, s.k, s.w, s.cap, s.iu, s.it) end
       s.dirty = false
       args[n + 1] = f; args[n + 2] = v; n = n + 2
     end
@@ -315,15 +301,52 @@ local function tcap(s) if s.cap < 0 then return DEF_TCAP end return s.cap end
 -- Was the user in its tenant's set, judging by the invariant, before a change?
 local function u_in(us, ready) return ready > 0 and us.h < ucap(us) end
 
+-- A user joining an empty set stays inline in the tenant state; a second one moves it to the set.
 local function settle_user(us, ts, ready, was_in)
   local elig = ready > 0 and us.h < ucap(us)
   if elig and not was_in then
-    rcall('ZADD', ts.ku, max(ts.v, us.f), us.u)
+    local tag = max(ts.v, us.f)
+    if ts.c == 0 then
+      ts.iu = us.u; ts.it = tag
+    elseif ts.iu then
+      rcall('ZADD', ts.ku, ts.it, ts.iu, tag, us.u)
+      ts.iu = false; ts.it = 0
+    else
+      rcall('ZADD', ts.ku, tag, us.u)
+    end
     ts.c = ts.c + 1; ts.dirty = true
   elseif was_in and not elig then
-    rcall('ZREM', ts.ku, us.u)
+    if ts.iu == us.u then
+      ts.iu = false; ts.it = 0
+    else
+      rcall('ZREM', ts.ku, us.u)
+    end
     ts.c = ts.c - 1; ts.dirty = true
   end
+end
+
+-- Adds a ready entry to the user: at the front (a retry or reclaimed job: it was first) or the back.
+local function push_entry(us, entry, front)
+  local r = us.r
+  if r == 0 then
+    us.e = entry
+  elseif front then
+    rcall('LPUSH', klist(us), us.e)
+    us.e = entry
+  else
+    rcall('RPUSH', klist(us), entry)
+  end
+  us.r = r + 1; us.dirty = true
+end
+
+-- Takes the user's oldest ready entry (nil if none).
+local function pop_entry(us)
+  local e = us.e
+  if not e then return nil end
+  local r = us.r - 1
+  if r > 0 then us.e = rcall('LPOP', klist(us)) or false else us.e = false end
+  us.r = r; us.dirty = true
+  return e
 end
 
 -- Puts the tenant in or out of the root (written by flush_root; during a dispatch loop a tenant
