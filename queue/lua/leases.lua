@@ -34,6 +34,17 @@ local function start_dispatch(n)
     names[2 * CN] = false
   end
   load_flows(names, 2 * CN)  -- the candidates' states, in one HMGET
+  -- and the states of their inline users (most will be dispatched), in another.
+  local m = 0
+  for i = 1, CN do
+    local ts = ST['\1' .. CT[i]]
+    if ts.iu then
+      names[m + 1] = ts.t
+      names[m + 2] = ts.iu
+      m = m + 2
+    end
+  end
+  if m > 0 then load_flows(names, m) end
   CAND = true
 end
 
@@ -65,7 +76,7 @@ local function dispatch()
   if u then
     ts.iu = false; ts.it = 0
   else
-    local r2 = rcall('ZPOPMIN', ts.ku)
+    local r2 = rcall('ZPOPMIN', k_users(ts.t))
     if #r2 == 0 then
       ts.c = 0
       set_root(ts, -1)
@@ -154,8 +165,8 @@ local function acked(ts, us, cost)
       if ts.iu == us.u then
         ts.it = max(ts.it + du, ts.v)
       else
-        local s = tonum(rcall('ZSCORE', ts.ku, us.u))
-        rcall('ZADD', ts.ku, max(s + du, ts.v), us.u)
+        local s = tonum(rcall('ZSCORE', k_users(ts.t), us.u))
+        rcall('ZADD', k_users(ts.t), max(s + du, ts.v), us.u)
       end
     end
     ts.f = max(ts.f + dt, g.v)

@@ -8,7 +8,7 @@ local ur
 if ts.iu then
   if ts.iu == u then ur = 0 end
 else
-  ur = rcall('ZRANK', ts.ku, u)
+  ur = rcall('ZRANK', k_users(ts.t), u)
 end
 if not ur then return false end
 local tr = rcall('ZRANK', K_ROOT, t)

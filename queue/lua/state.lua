@@ -132,20 +132,20 @@ local function new_global(raw)
            gone = false }
 end
 
-local function new_tenant(field, t, raw)
+local function new_tenant(t, raw)
   local v, fm, f, n, c, s, k, w, cap, iu, it = 0, 0, 0, 0, 0, -1, 0, 0, -1, false, 0
   if raw then v, fm, f, n, c, s, k, w, cap, iu, it = munpack(raw) end
   return { v = v, fm = fm, f = f, n = n, c = c, s = s, k = k, w = w, cap = cap, iu = iu, it = it,
-           field = field, t = t, ku = K_T .. t, rq = false, dirty = false, gone = false }
+           t = t, rq = false, dirty = false, gone = false }
 end
 
-local function new_user(field, t, u, raw)
+local function new_user(t, u, raw)
   if raw then
     local f, h, w, cap, r, e = munpack(raw)
-    return { f = f, h = h, w = w, cap = cap, r = r, e = e, field = field, t = t, u = u,
+    return { f = f, h = h, w = w, cap = cap, r = r, e = e, t = t, u = u,
              kl = false, new = false, dirty = false, gone = false }
   end
-  local s = { f = 0, h = 0, w = 0, cap = -1, r = 0, e = false, field = field, t = t, u = u,
+  local s = { f = 0, h = 0, w = 0, cap = -1, r = 0, e = false, t = t, u = u,
               kl = false, new = true, dirty = false, gone = false }
   NEWU[#NEWU + 1] = s
   return s
@@ -166,7 +166,7 @@ local function tstate(t)
   local field = '\1' .. t
   local s = ST[field]
   if not s then
-    s = new_tenant(field, t, rcall('HGET', K_S, field))
+    s = new_tenant(t, rcall('HGET', K_S, field))
     ST[field] = s
   end
   return s
@@ -176,7 +176,7 @@ local function ustate(t, u)
   local field = '\2' .. t .. '\n' .. u
   local s = ST[field]
   if not s then
-    s = new_user(field, t, u, rcall('HGET', K_S, field))
+    s = new_user(t, u, rcall('HGET', K_S, field))
     ST[field] = s
   end
   return s
@@ -195,8 +195,9 @@ end
 -- Loads, in one HMGET, the global state and every tenant and user state not cached yet. `tu`
 -- holds n names: tenant, user, tenant, user, ... (a false user: the tenant only). With `out`,
 -- out[i] becomes the state of name i.
+local NEED, NT, NU = {}, {}, {}  -- load_flows' scratch (entries past its count are stale)
 local function load_flows(tu, n, out)
-  local need, nt, nu, m = {}, {}, {}, 0
+  local need, nt, nu, m = NEED, NT, NU, 0
   local with_g = not G
   if with_g then m = 1; need[1] = '' end
   for i = 1, n, 2 do
@@ -227,9 +228,9 @@ local function load_flows(tu, n, out)
     for i = first, m do
       local u = nu[i]
       if u then
-        ST[need[i]] = new_user(need[i], nt[i], u, vals[i])
+        ST[need[i]] = new_user(nt[i], u, vals[i])
       else
-        ST[need[i]] = new_tenant(need[i], nt[i], vals[i])
+        ST[need[i]] = new_tenant(nt[i], vals[i])
       end
     end
   end
@@ -309,17 +310,17 @@ local function settle_user(us, ts, ready, was_in)
     if ts.c == 0 then
       ts.iu = us.u; ts.it = tag
     elseif ts.iu then
-      rcall('ZADD', ts.ku, ts.it, ts.iu, tag, us.u)
+      rcall('ZADD', k_users(ts.t), ts.it, ts.iu, tag, us.u)
       ts.iu = false; ts.it = 0
     else
-      rcall('ZADD', ts.ku, tag, us.u)
+      rcall('ZADD', k_users(ts.t), tag, us.u)
     end
     ts.c = ts.c + 1; ts.dirty = true
   elseif was_in and not elig then
     if ts.iu == us.u then
       ts.iu = false; ts.it = 0
     else
-      rcall('ZREM', ts.ku, us.u)
+      rcall('ZREM', k_users(ts.t), us.u)
     end
     ts.c = ts.c - 1; ts.dirty = true
   end
