@@ -26,7 +26,7 @@ local all = rcall('HGETALL', K_S)
 for i = 1, #all, 2 do
   local f = all[i]
   if sbyte(f, 1) == 2 then
-    local _, _, _, _, r = munpack(all[i + 1])
+    local _, _, _, _, r = sunpack('<ddddd', all[i + 1])
     if r > 0 then
       local nl = sfind(f, '\n', 1, true)
       row(ssub(f, 2, nl - 1), ssub(f, nl + 1))[3] = r
