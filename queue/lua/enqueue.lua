@@ -3,7 +3,7 @@
 -- An id stays known for the tombstone time after it was enqueued (after its due time, if
 -- delayed), and for as long as it is dead-lettered.
 local n = tonum(ARGV[6])
-local flows = {}
+local flows = FLOWS
 for i = 0, n - 1 do
   local b = 7 + i * 5
   flows[2 * i + 1] = ARGV[b + 1]

@@ -25,7 +25,7 @@ local function start_dispatch(n)
   flush_root()
   local r = rcall('ZRANGE', K_ROOT, 0, num(n - 1), 'WITHSCORES')
   CT, CS, CH, CN = {}, {}, 1, 0
-  local names = {}
+  local names = NAMES
   for i = 1, #r, 2 do
     CN = CN + 1
     CT[CN] = r[i]

@@ -51,6 +51,21 @@ local CAND           -- true during a dispatch loop (candidates live in leases.l
 
 local add_candidate  -- defined in leases.lua
 
+-- Scratch arrays, reused by every call so they do not grow from empty each time (a table that
+-- outgrows its array is copied). Only entries up to a count kept by their user mean anything.
+local NEED, NT, NU = {}, {}, {}  -- load_flows
+local FLOWS, BATCH_KV, NAMES = {}, {}, {}  -- take and enqueue; take's lease batch; start_dispatch
+local ADD, REM, ARGS = {}, {}, {}  -- flush_root; flush
+
+-- Decoded states of earlier calls by field, each with the stored value it was decoded from or
+-- written as (`raw`). One is reused when Redis still holds that value (strings are interned, so
+-- the check is one comparison) and it is clean: the call that last loaded it reached flush() (one
+-- that failed half-way may have changed it). Two generations bound the memory; both are dropped
+-- when the prefix changes (the key names in a state depend on it). Decoding was a quarter of the
+-- Lua work per job, and most loads find what this library itself wrote a moment before.
+local CACHE, CACHE_OLD, CACHE_N = {}, {}, 0
+local CACHE_MAX = 8192
+
 local function begin(keys, args)
   if not rcall then
     rcall, tonum, tostr = redis.call, tonumber, tostring
@@ -66,6 +81,7 @@ local function begin(keys, args)
   if p ~= KP then
     KP = p
     P = p
+    CACHE, CACHE_OLD, CACHE_N = {}, {}, 0
     K_S = p .. ':S'
     K_ROOT = p .. ':root'
     K_INFL = p .. ':inflight'
@@ -124,14 +140,41 @@ end
 -- little-endian doubles (struct: half the cost of msgpack's per-value strings) followed by the
 -- state's one string, if any (iu, e; empty for false).
 
-local function new_global(raw)
-  local v, fm, n, seq, r, dk, ik = 0, 0, 0, 0, 0, 0, 0
-  if raw then v, fm, n, seq, r, dk, ik = sunpack('<ddddddd', raw) end
-  return { v = v, fm = fm, n = n, seq = seq, r = r, dk = dk, ik = ik, dirty = false,
-           gone = false }
+-- A cached state still valid for `raw` (see CACHE), now in use by this call; or nil.
+local function cached(f, raw)
+  if not raw then return nil end
+  local s = CACHE[f] or CACHE_OLD[f]
+  if s and s.clean and s.raw == raw then
+    s.clean = false
+    return s
+  end
+  return nil
 end
 
-local function new_tenant(t, raw)
+-- After flush: `s` is clean and matches what Redis holds under `f`.
+local function remember(f, s)
+  s.clean = true
+  if CACHE[f] ~= s then
+    if CACHE_N >= CACHE_MAX then
+      CACHE_OLD, CACHE, CACHE_N = CACHE, {}, 0
+    end
+    CACHE[f] = s
+    CACHE_N = CACHE_N + 1
+  end
+end
+
+local function new_global(raw)
+  local s = cached('', raw)
+  if s then return s end
+  local v, fm, n, seq, r, dk, ik = 0, 0, 0, 0, 0, 0, 0
+  if raw then v, fm, n, seq, r, dk, ik = sunpack('<ddddddd', raw) end
+  return { v = v, fm = fm, n = n, seq = seq, r = r, dk = dk, ik = ik, raw = raw, clean = false,
+           dirty = false, gone = false }
+end
+
+local function new_tenant(field, t, raw)
+  local st = cached(field, raw)
+  if st then return st end
   local v, fm, f, n, c, s, k, w, cap, it, iu = 0, 0, 0, 0, 0, -1, 0, 0, -1, 0, false
   if raw then
     local pos
@@ -140,19 +183,21 @@ local function new_tenant(t, raw)
     if iu == '' then iu = false end
   end
   return { v = v, fm = fm, f = f, n = n, c = c, s = s, k = k, w = w, cap = cap, iu = iu, it = it,
-           t = t, rq = false, dirty = false, gone = false }
+           t = t, rq = false, raw = raw, clean = false, dirty = false, gone = false }
 end
 
-local function new_user(t, u, raw)
+local function new_user(field, t, u, raw)
   if raw then
+    local st = cached(field, raw)
+    if st then return st end
     local f, h, w, cap, r, pos = sunpack('<ddddd', raw)
     local e = ssub(raw, pos)
     if e == '' then e = false end
-    return { f = f, h = h, w = w, cap = cap, r = r, e = e, t = t, u = u,
-             kl = false, new = false, dirty = false, gone = false }
+    return { f = f, h = h, w = w, cap = cap, r = r, e = e, t = t, u = u, kl = false, new = false,
+             raw = raw, clean = false, dirty = false, gone = false }
   end
-  local s = { f = 0, h = 0, w = 0, cap = -1, r = 0, e = false, t = t, u = u,
-              kl = false, new = true, dirty = false, gone = false }
+  local s = { f = 0, h = 0, w = 0, cap = -1, r = 0, e = false, t = t, u = u, kl = false, new = true,
+              raw = false, clean = false, dirty = false, gone = false }
   NEWU[#NEWU + 1] = s
   return s
 end
@@ -172,7 +217,7 @@ local function tstate(t)
   local field = '\1' .. t
   local s = ST[field]
   if not s then
-    s = new_tenant(t, rcall('HGET', K_S, field))
+    s = new_tenant(field, t, rcall('HGET', K_S, field))
     ST[field] = s
   end
   return s
@@ -182,7 +227,7 @@ local function ustate(t, u)
   local field = '\2' .. t .. '\n' .. u
   local s = ST[field]
   if not s then
-    s = new_user(t, u, rcall('HGET', K_S, field))
+    s = new_user(field, t, u, rcall('HGET', K_S, field))
     ST[field] = s
   end
   return s
@@ -201,7 +246,6 @@ end
 -- Loads, in one HMGET, the global state and every tenant and user state not cached yet. `tu`
 -- holds n names: tenant, user, tenant, user, ... (a false user: the tenant only). With `out`,
 -- out[i] becomes the state of name i.
-local NEED, NT, NU = {}, {}, {}  -- load_flows' scratch (entries past its count are stale)
 local function load_flows(tu, n, out)
   local need, nt, nu, m = NEED, NT, NU, 0
   local with_g = not G
@@ -234,9 +278,9 @@ local function load_flows(tu, n, out)
     for i = first, m do
       local u = nu[i]
       if u then
-        ST[need[i]] = new_user(nt[i], u, vals[i])
+        ST[need[i]] = new_user(need[i], nt[i], u, vals[i])
       else
-        ST[need[i]] = new_tenant(nt[i], vals[i])
+        ST[need[i]] = new_tenant(need[i], nt[i], vals[i])
       end
     end
   end
@@ -252,7 +296,7 @@ end
 local function flush_root()
   local nq = #ROOTQ
   if nq == 0 then return end
-  local add, rem, na, nr = {}, {}, 0, 0
+  local add, rem, na, nr = ADD, REM, 0, 0
   for i = 1, nq do
     local ts = ROOTQ[i]
     if ts.rq then
@@ -281,9 +325,14 @@ local function flush()
     end
   end
   NEWU = {}
-  local args, n = {}, 0
+  local args, n = ARGS, 0
   for f, s in pairs_(ST) do
-    if s and s.dirty and not s.gone then
+    if not s then
+      -- (a placeholder: cannot be left after load_flows)
+    elseif s.gone then
+      CACHE[f] = nil
+      CACHE_OLD[f] = nil
+    elseif s.dirty then
       local v
       if s == G then v = spack('<ddddddd', s.v, s.fm, s.n, s.seq, s.r, s.dk, s.ik)
       elseif s.u then v = spack('<dddddc0', s.f, s.h, s.w, s.cap, s.r, s.e or '')
@@ -291,7 +340,11 @@ local function flush()
         v = spack('<ddddddddddc0', s.v, s.fm, s.f, s.n, s.c, s.s, s.k, s.w, s.cap, s.it, s.iu or '')
       end
       s.dirty = false
+      s.raw = v
+      remember(f, s)
       args[n + 1] = f; args[n + 2] = v; n = n + 2
+    elseif s.raw then
+      remember(f, s)
     end
   end
   if n > 0 then rcall('HSET', K_S, unpk(args, 1, n)) end

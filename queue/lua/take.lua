@@ -4,7 +4,7 @@
 -- each), when to look again (-1: nothing pending; only when nothing was leased)}.
 local lease_ms, maxn, na = tonum(ARGV[6]), tonum(ARGV[7]), tonum(ARGV[8])
 -- The global state and every acked flow's, in one HMGET.
-local flows = {}
+local flows = FLOWS
 for i = 0, na - 1 do
   local b = 9 + i * 5
   flows[2 * i + 1] = ARGV[b + 2]
@@ -66,7 +66,7 @@ if maxn > 0 then
   reclaim_expired()
   release_due()
   start_dispatch(maxn)
-  local batch, nb, nl = {}, 0, 0
+  local batch, nb, nl = BATCH_KV, 0, 0
   while k < maxn do
     local entry, t, u = dispatch()
     if entry == nil then break end
