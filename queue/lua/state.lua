@@ -341,13 +341,14 @@ local function flush()
       end
       s.dirty = false
       s.raw = v
-      remember(f, s)
       args[n + 1] = f; args[n + 2] = v; n = n + 2
-    elseif s.raw then
-      remember(f, s)
     end
   end
   if n > 0 then rcall('HSET', K_S, unpk(args, 1, n)) end
+  -- Written (a failed HSET would have ended the call, leaving these unclean): reusable.
+  for f, s in pairs_(ST) do
+    if s and s.raw and not s.gone then remember(f, s) end
+  end
 end
 
 local function uweight(s) if s.w <= 0 then return 1 end return s.w end
