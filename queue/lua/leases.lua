@@ -23,21 +23,22 @@ local CT, CS, CH, CN
 -- inserted in order) without asking Redis again: exactly the order repeated ZPOPMINs would give.
 local function start_dispatch(n)
   flush_root()
-  local r = rcall('ZRANGE', K_ROOT, 0, num(n - 1), 'WITHSCORES')
-  CT, CS, CH, CN = {}, {}, 1, 0
+  -- A tenant's root tag is its state's s (flush_root wrote one from the other): no scores to
+  -- format and parse.
+  local r = rcall('ZRANGE', K_ROOT, 0, num(n - 1))
+  CT, CS, CH, CN = {}, {}, 1, #r
   local names = NAMES
-  for i = 1, #r, 2 do
-    CN = CN + 1
-    CT[CN] = r[i]
-    CS[CN] = tonum(r[i + 1])
-    names[2 * CN - 1] = r[i]
-    names[2 * CN] = false
+  for i = 1, CN do
+    CT[i] = r[i]
+    names[2 * i - 1] = r[i]
+    names[2 * i] = false
   end
   load_flows(names, 2 * CN)  -- the candidates' states, in one HMGET
   -- and the states of their inline users (most will be dispatched), in another.
   local m = 0
   for i = 1, CN do
     local ts = ST['\1' .. CT[i]]
+    CS[i] = ts.s
     if ts.iu then
       names[m + 1] = ts.t
       names[m + 2] = ts.iu

@@ -138,7 +138,8 @@ end
 -- eligible user at a time, and then no list or set is created, read and deleted per job. Each
 -- table is built with all the fields it will get (a table that grows is rebuilt). Stored as
 -- little-endian doubles (struct: half the cost of msgpack's per-value strings) followed by the
--- state's one string, if any (iu, e; empty for false).
+-- state's one string, if any (iu, e; empty for false), appended with .. (struct copies strings
+-- byte by byte).
 
 -- A cached state still valid for `raw` (see CACHE), now in use by this call; or nil.
 local function cached(f, raw)
@@ -335,9 +336,9 @@ local function flush()
     elseif s.dirty then
       local v
       if s == G then v = spack('<ddddddd', s.v, s.fm, s.n, s.seq, s.r, s.dk, s.ik)
-      elseif s.u then v = spack('<dddddc0', s.f, s.h, s.w, s.cap, s.r, s.e or '')
+      elseif s.u then v = spack('<ddddd', s.f, s.h, s.w, s.cap, s.r) .. (s.e or '')
       else
-        v = spack('<ddddddddddc0', s.v, s.fm, s.f, s.n, s.c, s.s, s.k, s.w, s.cap, s.it, s.iu or '')
+        v = spack('<dddddddddd', s.v, s.fm, s.f, s.n, s.c, s.s, s.k, s.w, s.cap, s.it) .. (s.iu or '')
       end
       s.dirty = false
       s.raw = v
