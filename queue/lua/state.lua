@@ -55,7 +55,7 @@ local add_candidate  -- defined in leases.lua
 -- outgrows its array is copied). Only entries up to a count kept by their user mean anything.
 local NEED, NT, NU = {}, {}, {}  -- load_flows
 local FLOWS, BATCH_KV, NAMES = {}, {}, {}  -- take and enqueue; take's lease batch; start_dispatch
-local ADD, REM, ARGS = {}, {}, {}  -- flush_root; flush
+local ADD, REM, ARGS, WRITTEN = {}, {}, {}, {}  -- flush_root; flush
 
 -- Decoded states of earlier calls by field, each with the stored value it was decoded from or
 -- written as (`raw`). One is reused when Redis still holds that value (strings are interned, so
@@ -326,14 +326,16 @@ local function flush()
     end
   end
   NEWU = {}
-  local args, n = ARGS, 0
+  local args, n, written, nw = ARGS, 0, WRITTEN, 0
   for f, s in pairs_(ST) do
     if not s then
       -- (a placeholder: cannot be left after load_flows)
     elseif s.gone then
       CACHE[f] = nil
       CACHE_OLD[f] = nil
-    elseif s.dirty then
+    elseif not s.dirty then
+      if s.raw then remember(f, s) end
+    else
       local v
       if s == G then v = spack('<ddddddd', s.v, s.fm, s.n, s.seq, s.r, s.dk, s.ik)
       elseif s.u then v = spack('<ddddd', s.f, s.h, s.w, s.cap, s.r) .. (s.e or '')
@@ -343,13 +345,12 @@ local function flush()
       s.dirty = false
       s.raw = v
       args[n + 1] = f; args[n + 2] = v; n = n + 2
+      nw = nw + 1; written[nw] = s
     end
   end
   if n > 0 then rcall('HSET', K_S, unpk(args, 1, n)) end
   -- Written (a failed HSET would have ended the call, leaving these unclean): reusable.
-  for f, s in pairs_(ST) do
-    if s and s.raw and not s.gone then remember(f, s) end
-  end
+  for i = 1, nw do remember(args[2 * i - 1], written[i]) end
 end
 
 local function uweight(s) if s.w <= 0 then return 1 end return s.w end
