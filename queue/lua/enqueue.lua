@@ -2,7 +2,7 @@
 -- (0: none), entry (id..'\n0\n'..payload). Returns per job 1 (new) or 0 (id already known).
 -- An id stays known for the tombstone time after it was enqueued (after its due time, if
 -- delayed), and for as long as it is dead-lettered.
-local n = tonum(ARGV[6])
+local n = int(ARGV[6])
 local flows = FLOWS
 for i = 0, n - 1 do
   local b = 7 + i * 5

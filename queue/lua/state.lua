@@ -25,6 +25,7 @@ local NEVER = 9007199254740992
 local rcall, tonum, tostr, ssub, sfind, sbyte, sfmt, spack, sunpack, unpk
 local ipairs_, pairs_, mfloor, mmin, tsort
 local NUMS           -- NUMS[i] = tostring(i) for 0..255
+local SMALL          -- SMALL[tostring(i)] = i for 0..255 (tonumber is strtod: ~1k instructions)
 
 -- Set by begin() at the start of every call (library locals outlive calls: nothing else may
 -- carry over from one call to the next, except key names, which depend on the prefix alone).
@@ -44,9 +45,9 @@ local K_T, K_U, K_J, K_L  -- prefixes of the per-tenant, per-user, per-job and p
 -- under field id..'\n'..index), or in the hashes above.
 local ST             -- state cache of this call: field -> state
 local G              -- the global state, once loaded
-local NEWU           -- user states this call created (they count in their tenant's k once written)
+local NEWU, NNEWU    -- user states this call created (they count in their tenant's k once written)
 local ENTERED_ROOT   -- did this call put a tenant in the root?
-local ROOTQ          -- tenant states whose root membership or tag changed (written by flush_root)
+local ROOTQ, NROOTQ  -- tenant states whose root membership or tag changed (written by flush_root)
 local CAND           -- true during a dispatch loop (candidates live in leases.lua)
 
 local add_candidate  -- defined in leases.lua
@@ -65,6 +66,9 @@ local ADD, REM, ARGS, WRITTEN = {}, {}, {}, {}  -- flush_root; flush
 -- Lua work per job, and most loads find what this library itself wrote a moment before.
 local CACHE, CACHE_OLD, CACHE_N = {}, {}, 0
 local CACHE_MAX = 8192
+-- The shared arguments of the last call, as given and as numbers: most calls repeat them (now is in
+-- ms), and comparing an interned string is cheaper than parsing it.
+local A_NOW, A_UCAP, A_TCAP, A_ATT, A_TTL
 
 local function begin(keys, args)
   if not rcall then
@@ -72,8 +76,12 @@ local function begin(keys, args)
     ssub, sfind, sbyte, sfmt = string.sub, string.find, string.byte, string.format
     spack, sunpack, unpk = struct.pack, struct.unpack, unpack
     ipairs_, pairs_, mfloor, mmin, tsort = ipairs, pairs, math.floor, math.min, table.sort
-    NUMS = {}
-    for i = 0, 255 do NUMS[i] = tostring(i) end
+    NUMS, SMALL = {}, {}
+    for i = 0, 255 do
+      NUMS[i] = tostring(i)
+      SMALL[NUMS[i]] = i
+    end
+    NEWU, ROOTQ = {}, {}
     -- Calls allocate little that outlives them; collect less eagerly than Lua's default 200%.
     collectgarbage('setpause', 400)
   end
@@ -95,21 +103,26 @@ local function begin(keys, args)
     K_J = p .. ':j:'
     K_L = p .. ':L:'
   end
-  NOW = tonum(args[1])
-  DEF_UCAP = tonum(args[2])
-  DEF_TCAP = tonum(args[3])
-  MAX_ATTEMPTS = tonum(args[4])
-  TTL_S = args[5]
-  TTL = tonum(TTL_S)
+  if args[1] ~= A_NOW then A_NOW = args[1]; NOW = tonum(A_NOW) end
+  if args[2] ~= A_UCAP then A_UCAP = args[2]; DEF_UCAP = tonum(A_UCAP) end
+  if args[3] ~= A_TCAP then A_TCAP = args[3]; DEF_TCAP = tonum(A_TCAP) end
+  if args[4] ~= A_ATT then A_ATT = args[4]; MAX_ATTEMPTS = tonum(A_ATT) end
+  if args[5] ~= A_TTL then A_TTL = args[5]; TTL = tonum(A_TTL) end
+  TTL_S = A_TTL
   ST = {}
   G = nil
-  NEWU = {}
+  NNEWU = 0
   ENTERED_ROOT = false
-  ROOTQ = {}
+  NROOTQ = 0
   CAND = nil
 end
 
 local function num(i) return NUMS[i] or tostr(i) end
+local function int(s)
+  local v = SMALL[s]
+  if v then return v end
+  return tonum(s)
+end
 
 local function k_users(t) return K_T .. t end                                  -- zset user -> start tag
 local function k_list(t, u) return K_U .. num(#t) .. ':' .. t .. ':' .. u end  -- ready entries
@@ -199,7 +212,8 @@ local function new_user(field, t, u, raw)
   end
   local s = { f = 0, h = 0, w = 0, cap = -1, r = 0, e = false, t = t, u = u, kl = false, new = true,
               raw = false, clean = false, dirty = false, gone = false }
-  NEWU[#NEWU + 1] = s
+  NNEWU = NNEWU + 1
+  NEWU[NNEWU] = s
   return s
 end
 
@@ -295,7 +309,7 @@ end
 
 -- Writes this call's root changes: one ZADD and one ZREM for all tenants.
 local function flush_root()
-  local nq = #ROOTQ
+  local nq = NROOTQ
   if nq == 0 then return end
   local add, rem, na, nr = ADD, REM, 0, 0
   for i = 1, nq do
@@ -309,7 +323,7 @@ local function flush_root()
       end
     end
   end
-  ROOTQ = {}
+  NROOTQ = 0
   if na > 0 then rcall('ZADD', K_ROOT, unpk(add, 1, na)) end
   if nr > 0 then rcall('ZREM', K_ROOT, unpk(rem, 1, nr)) end
 end
@@ -317,7 +331,7 @@ end
 local function flush()
   flush_root()
   -- A user state written for the first time counts in its tenant's k.
-  for i = 1, #NEWU do
+  for i = 1, NNEWU do
     local s = NEWU[i]
     if s.dirty and s.new and not s.gone then
       local ts = tstate(s.t)
@@ -325,7 +339,7 @@ local function flush()
       s.new = false
     end
   end
-  NEWU = {}
+  NNEWU = 0
   local args, n, written, nw = ARGS, 0, WRITTEN, 0
   for f, s in pairs_(ST) do
     if not s then
@@ -429,7 +443,8 @@ local function set_root(ts, tag)
   ts.s = tag; ts.dirty = true
   if not ts.rq then
     ts.rq = true
-    ROOTQ[#ROOTQ + 1] = ts
+    NROOTQ = NROOTQ + 1
+    ROOTQ[NROOTQ] = ts
   end
 end
 

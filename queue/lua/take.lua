@@ -2,7 +2,7 @@
 -- ARGV[6]: lease ms, [7]: max, [8]: ack count, then per ack: id, token, tenant, user, cost ('' for
 -- none). Returns {acked (1/0 each), batch seq (0: none), deadline, leases (tenant, user, entry
 -- each), when to look again (-1: nothing pending; only when nothing was leased)}.
-local lease_ms, maxn, na = tonum(ARGV[6]), tonum(ARGV[7]), tonum(ARGV[8])
+local lease_ms, maxn, na = int(ARGV[6]), int(ARGV[7]), int(ARGV[8])
 -- The global state and every acked flow's, in one HMGET.
 local flows = FLOWS
 for i = 0, na - 1 do
