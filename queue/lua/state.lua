@@ -23,7 +23,7 @@ local NEVER = 9007199254740992
 
 -- Globals, bound on the first call (none is visible while a library loads).
 local rcall, tonum, tostr, ssub, sfind, sbyte, sfmt, spack, sunpack, unpk
-local ipairs_, pairs_, mfloor, mmin, tsort
+local ipairs_, pairs_, mfloor, mmin, tsort, smeta
 local NUMS           -- NUMS[i] = tostring(i) for 0..255
 local SMALL          -- SMALL[tostring(i)] = i for 0..255 (tonumber is strtod: ~1k instructions)
 
@@ -62,10 +62,12 @@ local ADD, REM, ARGS, WRITTEN = {}, {}, {}, {}  -- flush_root; flush
 -- written as (`raw`). One is reused when Redis still holds that value (strings are interned, so
 -- the check is one comparison) and it is clean: the call that last loaded it reached flush() (one
 -- that failed half-way may have changed it). Two generations bound the memory; both are dropped
--- when the prefix changes (the key names in a state depend on it). Decoding was a quarter of the
--- Lua work per job, and most loads find what this library itself wrote a moment before.
-local CACHE, CACHE_OLD, CACHE_N = {}, {}, 0
-local CACHE_MAX = 8192
+-- when the prefix changes (the key names in a state depend on it). Values are weak: a garbage
+-- collection empties them, so a library left loaded by an older deploy holds none for long. Decoding
+-- was a quarter of the Lua work per job, and most loads find what this library wrote a moment ago.
+local WEAK = { __mode = 'v' }
+local CACHE, CACHE_OLD, CACHE_N  -- set when the prefix is first seen
+local CACHE_MAX = 4096
 -- The shared arguments of the last call, as given and as numbers: most calls repeat them (now is in
 -- ms), and comparing an interned string is cheaper than parsing it.
 local A_NOW, A_UCAP, A_TCAP, A_ATT, A_TTL
@@ -76,6 +78,7 @@ local function begin(keys, args)
     ssub, sfind, sbyte, sfmt = string.sub, string.find, string.byte, string.format
     spack, sunpack, unpk = struct.pack, struct.unpack, unpack
     ipairs_, pairs_, mfloor, mmin, tsort = ipairs, pairs, math.floor, math.min, table.sort
+    smeta = setmetatable
     NUMS, SMALL = {}, {}
     for i = 0, 255 do
       NUMS[i] = tostring(i)
@@ -89,7 +92,7 @@ local function begin(keys, args)
   if p ~= KP then
     KP = p
     P = p
-    CACHE, CACHE_OLD, CACHE_N = {}, {}, 0
+    CACHE, CACHE_OLD, CACHE_N = smeta({}, WEAK), smeta({}, WEAK), 0
     K_S = p .. ':S'
     K_ROOT = p .. ':root'
     K_INFL = p .. ':inflight'
@@ -170,7 +173,7 @@ local function remember(f, s)
   s.clean = true
   if CACHE[f] ~= s then
     if CACHE_N >= CACHE_MAX then
-      CACHE_OLD, CACHE, CACHE_N = CACHE, {}, 0
+      CACHE_OLD, CACHE, CACHE_N = CACHE, smeta({}, WEAK), 0
     end
     CACHE[f] = s
     CACHE_N = CACHE_N + 1
