@@ -1,5 +1,7 @@
 //! queue-bench: throughput, lease latency, Redis cost per job and fairness of the fair queue,
-//! against memory and Redis, with a plain Redis list (FIFO) as the baseline.
+//! against memory and Redis. With `--fifo`, the baseline is a reliable Redis FIFO doing the same
+//! per-job work minus fairness (job record, idempotent id, lease with token and deadline, ack),
+//! built and batched like the fair queue; a plain LPUSH / RPOP list is printed as the floor.
 //!
 //! `cargo run --release -p switchboard-queue --bin queue-bench -- --fifo`
 //! The last line is machine-readable: `key=value ...`.
