@@ -30,10 +30,9 @@ end
 local p = split(raw, 5)
 local t, u = p[1], p[2]
 local us, ts = ustate(t, u), tstate(t)
-local kl = k_list(t, u)
-local ready = redis.call('LLEN', kl)
+local ready = us.r
 local was_in = u_in(us, ready)
-redis.call('RPUSH', kl, id .. '\n0\n' .. p[6])
+push_entry(us, id .. '\n0\n' .. p[6], false)
 redis.call('PEXPIRE', k_job(id), TTL)
 settle(us, ts, ready + 1, was_in)
 wake_if_ready()

@@ -2,31 +2,38 @@
 -- (0: none), entry (id..'\n0\n'..payload). Returns per job 1 (new) or 0 (id already known).
 -- An id stays known for the tombstone time after it was enqueued (after its due time, if
 -- delayed), and for as long as it is dead-lettered.
-local n = tonumber(ARGV[6])
-local fields = { '' }
+local n = int(ARGV[6])
+local flows = FLOWS
 for i = 0, n - 1 do
   local b = 7 + i * 5
-  fields[#fields + 1] = f_t(ARGV[b + 1])
-  fields[#fields + 1] = f_u(ARGV[b + 1], ARGV[b + 2])
+  flows[2 * i + 1] = ARGV[b + 1]
+  flows[2 * i + 2] = ARGV[b + 2]
 end
-load(fields)
-local root_was_empty = gstate().r == 0
+load_flows(flows, 2 * n, flows)
+local root_was_empty = G.r == 0
 local out = {}
-for i = 0, n - 1 do
-  local b = 7 + i * 5
-  local id, t, u, nb, entry = ARGV[b], ARGV[b + 1], ARGV[b + 2], tonumber(ARGV[b + 3]), ARGV[b + 4]
-  if not redis.call('SET', k_job(id), '1', 'NX', 'PX', TTL + max(0, nb - NOW)) then
-    out[i + 1] = 0
+for i = 1, n do
+  local b = 2 + i * 5
+  local id, nbs, entry = ARGV[b], ARGV[b + 3], ARGV[b + 4]
+  local ts, us = flows[2 * i - 1], flows[2 * i]
+  local nb, px = 0, TTL_S
+  if nbs ~= '0' then
+    nb = tonum(nbs)
+    if nb > NOW then px = TTL + nb - NOW end
+  end
+  if not rcall('SET', K_J .. id, '1', 'NX', 'PX', px) then
+    out[i] = 0
   else
-    out[i + 1] = 1
+    out[i] = 1
     if nb > NOW then
-      redis.call('ZADD', K_DELAY, nb, id)
+      rcall('ZADD', K_DELAY, nb, id)
       note_delayed(nb)
-      redis.call('HSET', K_DJ, id, 'N\n' .. t .. '\n' .. u .. '\n' .. entry)
-    elseif redis.call('RPUSH', k_list(t, u), entry) == 1 then
-      -- The user had no ready job, so was in no set; it joins if under its cap.
-      local us = ustate(t, u)
-      if us.h < ucap(us) then settle(us, tstate(t), 1, false) end
+      rcall('HSET', K_DJ, id, 'N\n' .. ts.t .. '\n' .. us.u .. '\n' .. entry)
+    else
+      local was = us.r
+      push_entry(us, entry, false)
+      -- A user with no ready job was in no set; it joins if under its cap.
+      if was == 0 and us.h < ucap(us) then settle(us, ts, 1, false) end
     end
   end
 end

@@ -7,115 +7,134 @@
 local NATIVE_ORDER = ('B' < 'a') and ('a-b' < 'ab') and ('az' < 'a\195\169')
 local function bytes_lt(a, b)
   if NATIVE_ORDER then return a < b end
-  local n = math.min(#a, #b)
+  local n = mmin(#a, #b)
   for i = 1, n do
-    local x, y = string.byte(a, i), string.byte(b, i)
+    local x, y = sbyte(a, i), sbyte(b, i)
     if x ~= y then return x < y end
   end
   return #a < #b
 end
 
-local function pair_lt(a, b)
-  if a[2] ~= b[2] then return a[2] < b[2] end
-  return bytes_lt(a[1], b[1])
-end
+-- During a dispatch loop: the candidate tenants and their tags, in order, from CH to CN.
+local CT, CS, CH, CN
 
 -- Reads the root's `n` smallest entries as dispatch candidates, in order. Any tenant not read sorts
 -- after all of them, so `n` dispatches can choose among the candidates (plus tenants that re-enter,
 -- inserted in order) without asking Redis again: exactly the order repeated ZPOPMINs would give.
 local function start_dispatch(n)
   flush_root()
-  local r = redis.call('ZRANGE', K_ROOT, 0, n - 1, 'WITHSCORES')
-  CAND = { head = 1, tail = 0 }
-  for i = 1, #r, 2 do
-    CAND.tail = CAND.tail + 1
-    CAND[CAND.tail] = { r[i], tonumber(r[i + 1]) }
+  -- A tenant's root tag is its state's s (flush_root wrote one from the other): no scores to
+  -- format and parse.
+  local r = rcall('ZRANGE', K_ROOT, 0, num(n - 1))
+  CT, CS, CH, CN = {}, {}, 1, #r
+  local names = NAMES
+  for i = 1, CN do
+    CT[i] = r[i]
+    names[2 * i - 1] = r[i]
+    names[2 * i] = false
   end
+  load_flows(names, 2 * CN)  -- the candidates' states, in one HMGET
+  -- and the states of their inline users (most will be dispatched), in another.
+  local m = 0
+  for i = 1, CN do
+    local ts = ST['\1' .. CT[i]]
+    CS[i] = ts.s
+    if ts.iu then
+      names[m + 1] = ts.t
+      names[m + 2] = ts.iu
+      m = m + 2
+    end
+  end
+  if m > 0 then load_flows(names, m) end
+  CAND = true
 end
 
--- A tenant (re-)entering the root during a dispatch loop joins the candidates in order.
+-- A tenant (re-)entering the root during a dispatch loop joins the candidates in (tag, name)
+-- order.
 function add_candidate(t, tag)
-  local c = { t, tag }
-  local i = CAND.tail
-  while i >= CAND.head and pair_lt(c, CAND[i]) do
-    CAND[i + 1] = CAND[i]
+  local i = CN
+  while i >= CH and (tag < CS[i] or (tag == CS[i] and bytes_lt(t, CT[i]))) do
+    CT[i + 1] = CT[i]
+    CS[i + 1] = CS[i]
     i = i - 1
   end
-  CAND[i + 1] = c
-  CAND.tail = CAND.tail + 1
-end
-
-local function next_candidate()
-  if CAND.head > CAND.tail then return nil end
-  local c = CAND[CAND.head]
-  CAND.head = CAND.head + 1
-  return c[1], c[2]
+  CT[i + 1] = t
+  CS[i + 1] = tag
+  CN = CN + 1
 end
 
 -- core::Core::dispatch (after start_dispatch). Returns entry, tenant, user; nil when nothing is
 -- eligible; false after healing an inconsistency (cannot happen while the invariant holds; the
 -- caller tries again).
 local function dispatch()
-  local t, tstart = next_candidate()
-  if not t then return nil end
-  local r2 = redis.call('ZPOPMIN', k_users(t))
-  local G = gstate()
-  G.v = tstart; G.dirty = true
-  if #r2 == 0 then
-    local ts = tstate(t)
-    ts.c = 0
-    set_root(t, ts, -1)
-    settle_tenant(t, ts)
-    return false
+  if CH > CN then return nil end
+  local t, tstart = CT[CH], CS[CH]
+  CH = CH + 1
+  local g = G or gstate()
+  g.v = tstart; g.dirty = true
+  local ts = tstate(t)
+  local u, ustart = ts.iu, ts.it
+  if u then
+    ts.iu = false; ts.it = 0
+  else
+    local r2 = rcall('ZPOPMIN', k_users(ts.t))
+    if #r2 == 0 then
+      ts.c = 0
+      set_root(ts, -1)
+      settle_tenant(ts)
+      return false
+    end
+    u, ustart = r2[1], tonum(r2[2])
   end
-  local u, ustart = r2[1], tonumber(r2[2])
-  load({ f_t(t), f_u(t, u) })
-  local ts, us = tstate(t), ustate(t, u)
-  set_root(t, ts, -1)
+  local us = ustate(t, u)
+  set_root(ts, -1)
   ts.c = ts.c - 1
-  local kl = k_list(t, u)
-  local entry = redis.call('LPOP', kl)
+  local entry = pop_entry(us)
   if not entry then
-    settle_tenant(t, ts)
+    settle_tenant(ts)
     return false
   end
   ts.v = ustart
   ts.n = ts.n + 1
   ts.f = tstart + tag_inc(1, tweight(ts))
-  if ts.f > G.fm then G.fm = ts.f end
-  G.n = G.n + 1
+  if ts.f > g.fm then g.fm = ts.f end
+  g.n = g.n + 1
   us.h = us.h + 1
   us.f = ustart + tag_inc(1, uweight(us))
   if us.f > ts.fm then ts.fm = us.f end
   us.dirty = true
-  local ready = 0
-  if us.h < ucap(us) then ready = redis.call('LLEN', kl) end
-  settle(us, ts, ready, false)
+  settle(us, ts, us.r, false)
   return entry, t, u
 end
 
 local function release_inflight(ts)
-  local G = gstate()
+  local g = G or gstate()
   ts.n = ts.n - 1; ts.dirty = true
-  G.n = G.n - 1; G.dirty = true
+  g.n = g.n - 1; g.dirty = true
 end
 
 -- Dead-letters a job that held a user slot (core::Core::bury).
 local function bury(id, t, u, err, entry, us)
-  redis.call('PERSIST', k_job(id))
-  redis.call('ZADD', K_DEAD, NOW, id)
-  redis.call('HSET', K_XJ, id, t .. '\n' .. u .. '\n' .. err .. '\n' .. entry)
+  rcall('PERSIST', k_job(id))
+  rcall('ZADD', K_DEAD, NOW, id)
+  rcall('HSET', K_XJ, id, t .. '\n' .. u .. '\n' .. err .. '\n' .. entry)
   us.h = us.h - 1; us.dirty = true
+end
+
+-- The batch key of a token's sequence number (the part before the dot), or nil if it is none.
+local function batch_key(seqs)
+  local seq = tonum(seqs)
+  if not seq then return nil end
+  return pad(seq)
 end
 
 -- Parses a token 'seq.index' into the batch key and the field of `id` in it.
 local function lease_slot(id, token)
-  local dot = string.find(token, '.', 1, true)
+  local dot = sfind(token, '.', 1, true)
   if not dot then return nil end
-  local seq = tonumber(string.sub(token, 1, dot - 1))
-  if not seq then return nil end
-  local sk = pad(seq)
-  return sk, id .. '\n' .. string.sub(token, dot + 1)
+  local sk = batch_key(ssub(token, 1, dot - 1))
+  if not sk then return nil end
+  return sk, id .. '\n' .. ssub(token, dot + 1)
 end
 
 -- Ends the lease of `id` held by `token`; returns its batch key and record, or nil if stale.
@@ -123,35 +142,37 @@ local function end_lease(id, token)
   local sk, field = lease_slot(id, token)
   if not sk then return nil end
   local kb = k_batch(sk)
-  local rec = redis.call('HGET', kb, field)
+  local rec = rcall('HGET', kb, field)
   if not rec then return nil end
-  redis.call('HDEL', kb, field)
-  if redis.call('EXISTS', kb) == 0 then redis.call('ZREM', K_INFL, sk) end
+  rcall('HDEL', kb, field)
+  if rcall('EXISTS', kb) == 0 then rcall('ZREM', K_INFL, sk) end
   return rec
 end
 
--- core::Core::ack for one job, states already loaded. Returns 1, or 0 for a stale lease.
--- `kb`/`field` checked and removed by the caller.
-local function acked(t, u, cost)
-  local ts, us = tstate(t), ustate(t, u)
-  local ready = redis.call('LLEN', k_list(t, u))
+-- core::Core::ack for one job whose lease the caller checked and removed.
+local function acked(ts, us, cost)
+  local ready = us.r
   local was_in = u_in(us, ready)
   release_inflight(ts)
   us.h = us.h - 1; us.dirty = true
   if cost then
-    local G = gstate()
+    local g = G or gstate()
     local uw, tw = uweight(us), tweight(ts)
     local du = tag_inc(cost, uw) - tag_inc(1, uw)
     local dt = tag_inc(cost, tw) - tag_inc(1, tw)
     us.f = max(us.f + du, ts.v)
     if us.f > ts.fm then ts.fm = us.f end
     if was_in then
-      local s = tonumber(redis.call('ZSCORE', k_users(t), u))
-      redis.call('ZADD', k_users(t), max(s + du, ts.v), u)
+      if ts.iu == us.u then
+        ts.it = max(ts.it + du, ts.v)
+      else
+        local s = tonum(rcall('ZSCORE', k_users(ts.t), us.u))
+        rcall('ZADD', k_users(ts.t), max(s + du, ts.v), us.u)
+      end
     end
-    ts.f = max(ts.f + dt, G.v)
-    if ts.f > G.fm then G.fm = ts.f end
-    if ts.s >= 0 then set_root(t, ts, max(ts.s + dt, G.v)) end
+    ts.f = max(ts.f + dt, g.v)
+    if ts.f > g.fm then g.fm = ts.f end
+    if ts.s >= 0 then set_root(ts, max(ts.s + dt, g.v)) end
   end
   settle(us, ts, ready, was_in)
 end
@@ -159,47 +180,45 @@ end
 -- A reclaimed or released job goes back to its user: to the front (it was first) or the back.
 local function requeue(t, u, entry, front, release_slot)
   local us, ts = ustate(t, u), tstate(t)
-  local kl = k_list(t, u)
-  local ready = redis.call('LLEN', kl)
+  local ready = us.r
   local was_in = u_in(us, ready)
   if release_slot then us.h = us.h - 1; us.dirty = true end
-  if front then redis.call('LPUSH', kl, entry) else redis.call('RPUSH', kl, entry) end
+  push_entry(us, entry, front)
   settle(us, ts, ready + 1, was_in)
 end
 
 -- The earliest score in a zset, or a time far away.
-local NEVER = 9007199254740992
 local function first_score(key)
-  local r = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+  local r = rcall('ZRANGE', key, 0, 0, 'WITHSCORES')
   if #r == 0 then return NEVER end
-  return tonumber(r[2])
+  return tonum(r[2])
 end
 
 -- core::Core::reclaim_expired. Returns the number of jobs taken back. Skipped (no call) while
 -- the global state says no lease can have expired yet.
 local function reclaim_expired()
-  local G = gstate()
-  if NOW < G.ik then return 0 end
-  local expired = redis.call('ZRANGEBYSCORE', K_INFL, '-inf', NOW, 'LIMIT', 0, BATCH)
+  local g = G or gstate()
+  if NOW < g.ik then return 0 end
+  local expired = rcall('ZRANGEBYSCORE', K_INFL, '-inf', NOW, 'LIMIT', 0, BATCH)
   local n = 0
-  for _, sk in ipairs(expired) do
-    redis.call('ZREM', K_INFL, sk)
+  for _, sk in ipairs_(expired) do
+    rcall('ZREM', K_INFL, sk)
     local kb = k_batch(sk)
-    local all = redis.call('HGETALL', kb)
-    redis.call('DEL', kb)
+    local all = rcall('HGETALL', kb)
+    rcall('DEL', kb)
     local order = {}
     for i = 1, #all, 2 do order[#order + 1] = i end
-    table.sort(order, function(a, b) return bytes_lt(all[a], all[b]) end)
-    for _, i in ipairs(order) do
+    tsort(order, function(a, b) return bytes_lt(all[a], all[b]) end)
+    for _, i in ipairs_(order) do
       local rec = split(all[i + 1], 4)  -- t, u, id, attempts, payload
       local t, u, id = rec[1], rec[2], rec[3]
-      local attempts = tonumber(rec[4]) + 1
+      local attempts = tonum(rec[4]) + 1
       local entry = id .. '\n' .. attempts .. '\n' .. rec[5]
       n = n + 1
       local us, ts = ustate(t, u), tstate(t)
       release_inflight(ts)
       if attempts >= MAX_ATTEMPTS then
-        local ready = redis.call('LLEN', k_list(t, u))
+        local ready = us.r
         local was_in = u_in(us, ready)
         bury(id, t, u, 'lease expired', entry, us)
         settle(us, ts, ready, was_in)
@@ -208,39 +227,50 @@ local function reclaim_expired()
       end
     end
   end
-  G.ik = first_score(K_INFL); G.dirty = true
+  g.ik = first_score(K_INFL); g.dirty = true
   return n
 end
 
 -- core::Core::release_due. Returns the number of jobs released. Skipped (no call) while the
 -- global state says nothing delayed is due yet.
 local function release_due()
-  local G = gstate()
-  if NOW < G.dk then return 0 end
-  local due = redis.call('ZRANGEBYSCORE', K_DELAY, '-inf', NOW, 'LIMIT', 0, BATCH)
-  for _, id in ipairs(due) do
-    redis.call('ZREM', K_DELAY, id)
-    local raw = redis.call('HGET', K_DJ, id)
+  local g = G or gstate()
+  if NOW < g.dk then return 0 end
+  local due = rcall('ZRANGEBYSCORE', K_DELAY, '-inf', NOW, 'LIMIT', 0, BATCH)
+  for _, id in ipairs_(due) do
+    rcall('ZREM', K_DELAY, id)
+    local raw = rcall('HGET', K_DJ, id)
     if raw then
-      redis.call('HDEL', K_DJ, id)
+      rcall('HDEL', K_DJ, id)
       local rec = split(raw, 3)  -- kind, t, u, entry
       local retry = rec[1] == 'R'
       requeue(rec[2], rec[3], rec[4], retry, retry)
     end
   end
-  G.dk = first_score(K_DELAY); G.dirty = true
+  g.dk = first_score(K_DELAY); g.dirty = true
   return #due
 end
 
 -- The earliest delayed due time or lease deadline, or -1.
 local function next_wakeup()
   local best = -1
-  for _, k in ipairs({ K_DELAY, K_INFL }) do
-    local r = redis.call('ZRANGE', k, 0, 0, 'WITHSCORES')
+  for _, k in ipairs_({ K_DELAY, K_INFL }) do
+    local r = rcall('ZRANGE', k, 0, 0, 'WITHSCORES')
     if #r > 0 then
-      local at = tonumber(r[2])
+      local at = tonum(r[2])
       if best < 0 or at < best then best = at end
     end
   end
   return best
+end
+
+-- When a worker that found nothing should look again: no delayed job is due and no lease expires
+-- before the global state's bounds (right after reclaim_expired and release_due, which refresh
+-- any bound already passed), so the earlier bound is soon enough, at worst early. -1: neither.
+local function next_look()
+  local g = G or gstate()
+  local at = g.dk
+  if g.ik < at then at = g.ik end
+  if at >= NEVER then return -1 end
+  return at
 end

@@ -16,7 +16,7 @@ for i = 1, #entries, 2 do
     local nl = string.find(field, '\n', 1, true)
     local t, u = string.sub(field, 2, nl - 1), string.sub(field, nl + 1)
     local us, ts = ustate(t, u), tstate(t)
-    if not us.gone and us.h == 0 and us.f <= ts.v and redis.call('EXISTS', k_list(t, u)) == 0 then
+    if not us.gone and us.h == 0 and us.f <= ts.v and us.r == 0 then
       if us.w <= 0 and us.cap < 0 then
         redis.call('HDEL', K_S, field)
         us.gone = true
@@ -28,7 +28,7 @@ for i = 1, #entries, 2 do
       end
     end
   elseif b == 1 then
-    local ts = get(field)
+    local ts = tstate(ssub(field, 2))
     if not ts.gone and ts.k == 0 and ts.c == 0 and ts.n == 0 and ts.f <= G.v and ts.fm <= ts.v
         and ts.w <= 0 and ts.cap < 0 then
       redis.call('HDEL', K_S, field)

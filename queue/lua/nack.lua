@@ -6,9 +6,9 @@ if not raw then return { 0, 0 } end
 local rec = split(raw, 4)  -- t, u, id, attempts, payload
 local t, u = rec[1], rec[2]
 local attempts = tonumber(rec[4])
-load({ '', f_t(t), f_u(t, u) })
+load_flows({ t, u }, 2)
 local ts, us = tstate(t), ustate(t, u)
-local ready = redis.call('LLEN', k_list(t, u))
+local ready = us.r
 local was_in = u_in(us, ready)
 release_inflight(ts)
 local err = ARGV[11]

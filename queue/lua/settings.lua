@@ -9,10 +9,10 @@ elseif what == 'user_weight' then
   us.w = tonumber(value); us.dirty = true
 elseif what == 'tenant_cap' then
   ts.cap = value == '' and -1 or tonumber(value); ts.dirty = true
-  settle_tenant(t, ts)
+  settle_tenant(ts)
 elseif what == 'user_cap' then
   local us = ustate(t, u)
-  local ready = redis.call('LLEN', k_list(t, u))
+  local ready = us.r
   local was_in = u_in(us, ready)
   us.cap = value == '' and -1 or tonumber(value); us.dirty = true
   settle(us, ts, ready, was_in)

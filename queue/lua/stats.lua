@@ -11,24 +11,6 @@ local function row(t, u)
   end
   return r
 end
-local users = {}
-local function note(t, u)
-  local m = users[t]
-  if not m then m = {}; users[t] = m end
-  if u then m[u] = true end
-end
-for _, f in ipairs(redis.call('HKEYS', K_S)) do
-  local b = string.byte(f, 1)
-  if b == 1 then
-    note(string.sub(f, 2))
-  elseif b == 2 then
-    local nl = string.find(f, '\n', 1, true)
-    note(string.sub(f, 2, nl - 1), string.sub(f, nl + 1))
-  end
-end
-for t, m in pairs(users) do
-  for _, u in ipairs(redis.call('ZRANGE', k_users(t), 0, -1)) do m[u] = true end
-end
 for _, sk in ipairs(redis.call('ZRANGE', K_INFL, 0, -1)) do
   for _, v in ipairs(redis.call('HVALS', k_batch(sk))) do
     local p = split(v, 2)
@@ -39,10 +21,16 @@ for _, v in ipairs(redis.call('HVALS', K_DJ)) do
   local p = split(v, 3)
   local r = row(p[2], p[3]); r[5] = r[5] + 1
 end
-for t, m in pairs(users) do
-  for u, _ in pairs(m) do
-    local n = redis.call('LLEN', k_list(t, u))
-    if n > 0 then row(t, u)[3] = n end
+-- Ready counts live in the user states.
+local all = rcall('HGETALL', K_S)
+for i = 1, #all, 2 do
+  local f = all[i]
+  if sbyte(f, 1) == 2 then
+    local _, _, _, _, r = sunpack('<ddddd', all[i + 1])
+    if r > 0 then
+      local nl = sfind(f, '\n', 1, true)
+      row(ssub(f, 2, nl - 1), ssub(f, nl + 1))[3] = r
+    end
   end
 end
 local out = {}

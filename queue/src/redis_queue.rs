@@ -23,6 +23,12 @@ use crate::redis_calls::{Inner, MAX_ENQUEUE_BATCH, Pending, group_commit};
 use crate::redis_conn::{Connections, RedisTarget};
 use crate::redis_library::Reply;
 
+/// Version of the key layout, in every key after the hash tag. Processes whose layouts differ do
+/// not share a queue (each serves its own keys), so a deploy that changes it runs the old version
+/// until its queue is empty. 2: a user's oldest ready job and ready count in its state, a tenant's
+/// only eligible user in its state.
+const LAYOUT: u32 = 2;
+
 /// Where and how to reach the queue.
 #[derive(Clone, Debug)]
 pub struct RedisQueueConfig {
@@ -82,7 +88,7 @@ impl RedisQueue {
         let conns = Connections::open(&cfg.target, cfg.response_timeout).await?;
         let inner = Arc::new(Inner {
             conns,
-            prefix: format!("{{sb:{}:{}}}", cfg.namespace, cfg.partition),
+            prefix: format!("{{sb:{}:{}}}:{LAYOUT}", cfg.namespace, cfg.partition),
             settings,
             clock,
             round_trips: AtomicU64::new(0),

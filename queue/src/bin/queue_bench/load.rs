@@ -1,6 +1,6 @@
-//! The steady-state load: producers enqueue one job per call for random users of random tenants
-//! while workers ack and lease; a bounded backlog keeps it a closed loop rather than a growing
-//! queue. Only the window after the warm-up is measured.
+//! The steady-state load: producers enqueue jobs for random users of random tenants (one per call
+//! by default, or `--produce-batch` per call) while workers ack and lease; a bounded backlog keeps
+//! it a closed loop rather than a growing queue. Only the window after the warm-up is measured.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -16,6 +16,8 @@ use crate::redis_info::{RedisCost, RedisInfo};
 #[derive(Clone, Debug)]
 pub struct LoadSpec {
     pub producers: usize,
+    /// Jobs a producer enqueues per call.
+    pub produce_batch: usize,
     pub workers: usize,
     pub batch: usize,
     pub tenants: usize,
@@ -29,6 +31,7 @@ impl From<&Args> for LoadSpec {
     fn from(a: &Args) -> Self {
         Self {
             producers: a.producers.max(1),
+            produce_batch: a.produce_batch.clamp(1, a.backlog.max(1)),
             workers: a.workers.max(1),
             batch: a.batch.max(1),
             tenants: a.tenants.max(1),
@@ -44,7 +47,9 @@ impl From<&Args> for LoadSpec {
 #[async_trait]
 pub trait Target: Clone + Send + Sync + 'static {
     type Held: Send;
-    async fn produce(&self, id: String, tenant: String, user: String) -> anyhow::Result<()>;
+    /// Enqueues (id, tenant, user) jobs: one job goes the way a lone message would (the queue's
+    /// own batching, if any), several go in one call.
+    async fn produce(&self, jobs: Vec<(String, String, String)>) -> anyhow::Result<()>;
     /// Finishes everything in `held`, takes the next jobs into it; returns how many finished.
     async fn work(&self, held: &mut Vec<Self::Held>) -> anyhow::Result<usize>;
 }
@@ -55,6 +60,19 @@ pub struct LoadReport {
     pub p50_us: u64,
     pub p99_us: u64,
     pub redis: Option<RedisCost>,
+    /// This process's CPU (all threads, user + system) per job over the window; None off Linux.
+    pub bench_cpu_us_per_job: Option<f64>,
+}
+
+/// This process's CPU time so far in seconds (utime + stime of /proc/self/stat, at the usual
+/// 100 ticks per second), or None where that file does not exist.
+fn own_cpu_s() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    let rest = stat.rsplit_once(')')?.1;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
 }
 
 pub async fn run<T: Target>(
@@ -72,21 +90,25 @@ pub async fn run<T: Target>(
         tasks.push(tokio::spawn(async move {
             let mut rng = rand::rngs::SmallRng::seed_from_u64(p as u64);
             let mut seq = 0u64;
+            let n = spec.produce_batch;
             while !stop.load(Ordering::Relaxed) {
-                let Ok(permit) = room.acquire().await else {
+                let Ok(permit) = room.acquire_many(n as u32).await else {
                     break;
                 };
                 permit.forget();
-                seq += 1;
-                let t = rng.random_range(0..spec.tenants);
-                let u = rng.random_range(0..spec.users);
-                target
-                    .produce(
-                        format!("p{p}-{seq}"),
-                        format!("tenant-{t}"),
-                        format!("user-{u}"),
-                    )
-                    .await?;
+                let jobs = (0..n)
+                    .map(|_| {
+                        seq += 1;
+                        let t = rng.random_range(0..spec.tenants);
+                        let u = rng.random_range(0..spec.users);
+                        (
+                            format!("p{p}-{seq}"),
+                            format!("tenant-{t}"),
+                            format!("user-{u}"),
+                        )
+                    })
+                    .collect();
+                target.produce(jobs).await?;
             }
             anyhow::Ok(Vec::new())
         }));
@@ -121,12 +143,14 @@ pub async fn run<T: Target>(
         None => None,
     };
     let done0 = done.load(Ordering::Relaxed);
+    let cpu0 = own_cpu_s();
     let t0 = Instant::now();
     measuring.store(true, Ordering::Relaxed);
     tokio::time::sleep(Duration::from_secs_f64(spec.seconds)).await;
     measuring.store(false, Ordering::Relaxed);
     let jobs = done.load(Ordering::Relaxed) - done0;
     let elapsed = t0.elapsed().as_secs_f64();
+    let cpu1 = own_cpu_s();
     let after = match info {
         Some(i) => Some(i.snapshot().await?),
         None => None,
@@ -150,5 +174,8 @@ pub async fn run<T: Target>(
         p50_us: u64::from(pct(0.50)),
         p99_us: u64::from(pct(0.99)),
         redis: before.zip(after).map(|(b, a)| a.cost_since(&b, jobs)),
+        bench_cpu_us_per_job: cpu0
+            .zip(cpu1)
+            .map(|(a, b)| (b - a) * 1e6 / jobs.max(1) as f64),
     })
 }

@@ -1,12 +1,16 @@
 //! queue-bench: throughput, lease latency, Redis cost per job and fairness of the fair queue,
-//! against memory and Redis, with a plain Redis list (FIFO) as the baseline.
+//! against memory and Redis. With `--fifo`, the baseline is a reliable Redis FIFO doing the same
+//! per-job work minus fairness (job record, idempotent id, lease with token and deadline, ack),
+//! built and batched like the fair queue; a plain LPUSH / RPOP list is printed as the floor.
 //!
 //! `cargo run --release -p switchboard-queue --bin queue-bench -- --fifo`
 //! The last line is machine-readable: `key=value ...`.
 
 mod flood;
 mod load;
+mod phases;
 mod redis_info;
+mod reliable_fifo;
 mod targets;
 
 use std::sync::Arc;
@@ -19,6 +23,7 @@ use switchboard_queue::{MemoryQueue, Queue, RedisQueue, RedisQueueConfig};
 
 use crate::load::{LoadReport, LoadSpec};
 use crate::redis_info::RedisInfo;
+use crate::reliable_fifo::ReliableFifoTarget;
 use crate::targets::{FifoTarget, QueueTarget};
 
 #[derive(Parser, Debug, Clone)]
@@ -30,9 +35,14 @@ pub struct Args {
     /// Redis to measure against (should be otherwise idle: stats are server-wide deltas).
     #[arg(long, env = "REDIS_URL", default_value = "redis://127.0.0.1:6379")]
     redis_url: String,
-    /// Tasks enqueueing jobs, one call per job.
+    /// Tasks enqueueing jobs.
     #[arg(long, default_value_t = 8)]
     producers: usize,
+    /// Jobs a producer enqueues per call. 1 (the default) is a lone message per call, as from a
+    /// chat gateway: the queue's group commit batches concurrent ones. More is an ingress that
+    /// receives batches (Telegram's getUpdates returns up to 100) and calls enqueue_many.
+    #[arg(long, default_value_t = 1)]
+    produce_batch: usize,
     /// Tasks leasing and acking jobs.
     #[arg(long, default_value_t = 8)]
     workers: usize,
@@ -52,9 +62,17 @@ pub struct Args {
     /// growing backlog.
     #[arg(long, default_value_t = 20_000)]
     backlog: usize,
-    /// Also run the FIFO baseline (plain LPUSH / RPOP list) with the same workers.
+    /// Also run the FIFO baselines with the same producers and workers: a reliable FIFO (job record
+    /// with payload, idempotent id, lease with token and visibility deadline, ack deleting it: the
+    /// per-job work of any real Redis job queue, in Lua functions batched like ours; the ratio is
+    /// against this one), and a plain LPUSH / RPOP list (no record, no lease, no ack: a job is lost
+    /// if its worker dies), printed as the floor of what Redis can move.
     #[arg(long)]
     fifo: bool,
+    /// Also measure enqueue and ack+lease apart on Redis: enqueue this many jobs (batches of
+    /// `--producers`, the size group commit reaches), then drain them (0 skips it).
+    #[arg(long, default_value_t = 0)]
+    phases: usize,
     /// Flood jobs in the fairness scenario (0 skips it).
     #[arg(long, default_value_t = 10_000)]
     flood: usize,
@@ -81,8 +99,9 @@ async fn main() -> anyhow::Result<()> {
     let spec = LoadSpec::from(&args);
     let mut kv: Vec<(String, String)> = Vec::new();
     println!(
-        "queue-bench: {} producers, {} workers (batch {}), {} tenants x {} users, {}s after {}s warm-up, backlog {}",
+        "queue-bench: {} producers ({} jobs per call), {} workers (batch {}), {} tenants x {} users, {}s after {}s warm-up, backlog {}",
         args.producers,
+        spec.produce_batch,
         args.workers,
         args.batch,
         args.tenants,
@@ -142,9 +161,11 @@ async fn main() -> anyhow::Result<()> {
             format!("{:.1}", rs.cpu_us_per_job),
         ));
         if args.fifo {
-            let fifo = FifoTarget::connect(&args.redis_url, &format!("{ns}:fifo")).await?;
-            let f = load::run(fifo.clone(), &spec, Some(&info)).await?;
-            print_report("fifo", &f);
+            let rf =
+                ReliableFifoTarget::connect(&args.redis_url, &format!("{ns}:rfifo"), spec.batch)
+                    .await?;
+            let f = load::run(rf.clone(), &spec, Some(&info)).await?;
+            print_report("rfifo", &f);
             let fs = f.redis.clone().unwrap_or_default();
             kv.push(("fifo_jobs_per_s".into(), format!("{:.0}", f.jobs_per_s)));
             kv.push((
@@ -155,10 +176,48 @@ async fn main() -> anyhow::Result<()> {
                 "fifo_cpu_us_per_job".into(),
                 format!("{:.1}", fs.cpu_us_per_job),
             ));
+            rf.cleanup().await;
+            let bare = FifoTarget::connect(&args.redis_url, &format!("{ns}:fifo")).await?;
+            let b = load::run(bare.clone(), &spec, Some(&info)).await?;
+            print_report("list", &b);
+            let bs = b.redis.clone().unwrap_or_default();
+            kv.push(("list_jobs_per_s".into(), format!("{:.0}", b.jobs_per_s)));
+            kv.push((
+                "list_cpu_us_per_job".into(),
+                format!("{:.1}", bs.cpu_us_per_job),
+            ));
+            bare.cleanup().await;
             let ratio = r.jobs_per_s / f.jobs_per_s.max(1.0);
-            println!("fair queue vs FIFO: {ratio:.2}x the jobs/s");
+            let ratio_list = r.jobs_per_s / b.jobs_per_s.max(1.0);
+            println!(
+                "fair queue vs reliable FIFO: {ratio:.2}x the jobs/s (vs the plain list: {ratio_list:.2}x)"
+            );
             kv.push(("ratio_vs_fifo".into(), format!("{ratio:.2}")));
-            fifo.cleanup().await;
+            kv.push(("ratio_vs_list".into(), format!("{ratio_list:.2}")));
+        }
+        if args.phases > 0 {
+            let pq: Arc<dyn Queue> = Arc::new(
+                RedisQueue::connect(
+                    RedisQueueConfig::new(&args.redis_url, format!("{ns}-phases")),
+                    settings(),
+                )
+                .await?,
+            );
+            let p = phases::run(&pq, &info, &spec, args.phases, args.producers).await?;
+            for (name, ph) in [("enqueue", &p.enqueue), ("drain", &p.drain)] {
+                println!(
+                    "{name:>8}: {} jobs, {:.0} jobs/s on one task, {:.3} Redis calls/job ({:.1} commands), {:.1} us Redis CPU/job",
+                    ph.jobs,
+                    ph.jobs_per_s,
+                    ph.cost.calls_per_job,
+                    ph.cost.cmds_per_job,
+                    ph.cost.cpu_us_per_job
+                );
+                kv.push((
+                    format!("{name}_cpu_us_per_job"),
+                    format!("{:.1}", ph.cost.cpu_us_per_job),
+                ));
+            }
         }
         if args.flood > 0 {
             let fq: Arc<dyn Queue> = Arc::new(
@@ -190,11 +249,14 @@ fn print_report(name: &str, r: &LoadReport) {
         "{name:>6}: {:>8.0} jobs/s end to end, lease p50 {} us, p99 {} us",
         r.jobs_per_s, r.p50_us, r.p99_us
     );
-    match &r.redis {
-        Some(s) => println!(
+    if let Some(s) = &r.redis {
+        print!(
             ", {:.3} Redis calls/job ({:.1} commands incl. inside scripts), {:.1} us Redis CPU/job",
             s.calls_per_job, s.cmds_per_job, s.cpu_us_per_job
-        ),
+        );
+    }
+    match r.bench_cpu_us_per_job {
+        Some(c) => println!(", bench CPU {c:.1} us/job"),
         None => println!(),
     }
 }

@@ -1,5 +1,6 @@
-//! What the load runs through: the fair queue (any backend), or a plain Redis list as the FIFO
-//! baseline (LPUSH per job, RPOP per job, BRPOP when empty), on the same connection strategy.
+//! What the load runs through: the fair queue (any backend), or a plain Redis list (LPUSH per
+//! producer call, RPOP per job, BRPOP when empty, no leases, no acks, no payload) as the floor of
+//! what Redis can move. The fair comparison is `reliable_fifo`.
 
 use std::sync::{Arc, Mutex};
 
@@ -29,10 +30,18 @@ impl QueueTarget {
 impl Target for QueueTarget {
     type Held = Lease;
 
-    async fn produce(&self, id: String, tenant: String, user: String) -> anyhow::Result<()> {
-        self.q
-            .enqueue(NewJob::new(id, tenant, user, "no-op"))
-            .await?;
+    async fn produce(&self, jobs: Vec<(String, String, String)>) -> anyhow::Result<()> {
+        let mut jobs: Vec<NewJob> = jobs
+            .into_iter()
+            .map(|(id, tenant, user)| NewJob::new(id, tenant, user, "no-op"))
+            .collect();
+        if jobs.len() == 1 {
+            if let Some(job) = jobs.pop() {
+                self.q.enqueue(job).await?;
+            }
+        } else {
+            self.q.enqueue_many(jobs).await?;
+        }
         Ok(())
     }
 
@@ -78,13 +87,14 @@ impl FifoTarget {
 impl Target for FifoTarget {
     type Held = ();
 
-    async fn produce(&self, id: String, _tenant: String, _user: String) -> anyhow::Result<()> {
+    async fn produce(&self, jobs: Vec<(String, String, String)>) -> anyhow::Result<()> {
         let mut c = self.shared.clone();
-        let _: i64 = redis::cmd("LPUSH")
-            .arg(&self.key)
-            .arg(id)
-            .query_async(&mut c)
-            .await?;
+        let mut cmd = redis::cmd("LPUSH");
+        cmd.arg(&self.key);
+        for (id, _, _) in jobs {
+            cmd.arg(id);
+        }
+        let _: i64 = cmd.query_async(&mut c).await?;
         Ok(())
     }
 
