@@ -234,13 +234,7 @@ impl DiscordDeliver {
                 Err(RestError::Refused { .. }) => {
                     return Err(DeliveryError::Permanent(PermanentKind::Rejected));
                 }
-                Err(e) => {
-                    failures += 1;
-                    if failures >= PART_ATTEMPTS {
-                        return Err(transient(&e));
-                    }
-                    tokio::time::sleep(Duration::from_millis(200 * u64::from(failures))).await;
-                }
+                Err(e) => back_off(&mut failures, &e).await?,
             }
         }
     }
@@ -315,14 +309,7 @@ impl DiscordDeliver {
                         Err(RestError::Refused { .. }) => {
                             return Err(DeliveryError::Permanent(PermanentKind::Rejected));
                         }
-                        Err(e) => {
-                            failures += 1;
-                            if failures >= PART_ATTEMPTS {
-                                return Err(transient(&e));
-                            }
-                            tokio::time::sleep(Duration::from_millis(200 * u64::from(failures)))
-                                .await;
-                        }
+                        Err(e) => back_off(&mut failures, &e).await?,
                     }
                 }
             }
@@ -378,6 +365,17 @@ impl DiscordDeliver {
             .unwrap_or_else(|p| p.into_inner())
             .insert(job.to_owned(), (done, sent.to_vec()));
     }
+}
+
+/// Server trouble or no answer: waits a little longer each time, and gives up as transient after
+/// [`PART_ATTEMPTS`] failures of one part.
+async fn back_off(failures: &mut u32, e: &RestError) -> Result<(), DeliveryError> {
+    *failures += 1;
+    if *failures >= PART_ATTEMPTS {
+        return Err(transient(e));
+    }
+    tokio::time::sleep(Duration::from_millis(200 * u64::from(*failures))).await;
+    Ok(())
 }
 
 fn dm_error(e: &RestError) -> DeliveryError {

@@ -51,3 +51,32 @@ pub fn fake_provider(name: &str, base_url: String, max_tokens: u32) -> Provider 
         .into(),
     }
 }
+
+/// The shipped config made for an end-to-end test: every personality on the fake AI at
+/// `ai_url` (model `m`), every chat its own automatic tenant, open and without limits, no admins,
+/// 4 workers without coalescing, a 1 s shutdown grace, no check-ins, and no platforms (the test
+/// adds its own).
+pub fn for_tests(ai_url: String) -> Config {
+    let mut cfg = shipped();
+    let provider = fake_provider("ai", ai_url, 4096);
+    cfg.providers = [("ai".to_owned(), provider)].into();
+    for p in cfg.personalities.all.values_mut() {
+        p.provider = "ai".into();
+        p.model = "m".into();
+    }
+    cfg.tenants.named.clear();
+    cfg.tenants.rules.clear();
+    cfg.tenants.defaults.access = switchboard::config::Access::Open;
+    cfg.tenants.defaults.allowed_models.clear();
+    cfg.quotas = switchboard::config::Quotas::default();
+    cfg.guest_quotas = switchboard::config::Quotas::default();
+    cfg.users.clear();
+    cfg.admins.clear();
+    cfg.workers.concurrency = 4;
+    cfg.workers.coalesce = false;
+    cfg.workers.shutdown_grace = Duration::from_secs(1);
+    cfg.heartbeats.enabled = false;
+    cfg.platforms.telegram.clear();
+    cfg.platforms.discord = None;
+    cfg
+}

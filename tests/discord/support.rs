@@ -8,7 +8,7 @@ mod shipped_config;
 use std::sync::Arc;
 use std::time::Duration;
 
-use switchboard::config::{Config, DiscordConfig, Quotas, Secret, Storage};
+use switchboard::config::{Config, DiscordConfig, Secret, Storage};
 pub use switchboard::live::Role;
 use switchboard::services::Services;
 use switchboard::sim::ai_server::{FakeAi, FakeAiConfig};
@@ -85,7 +85,7 @@ pub struct Dc {
 }
 
 fn config(ai: &FakeAi, fake: &FakeDiscord, dir: &std::path::Path, opts: &Opts) -> Config {
-    let mut cfg = shipped_config::shipped();
+    let mut cfg = shipped_config::for_tests(ai.base_url());
     cfg.storage = match &opts.redis {
         None => Storage::Embedded {
             data_dir: dir.to_path_buf(),
@@ -95,26 +95,9 @@ fn config(ai: &FakeAi, fake: &FakeDiscord, dir: &std::path::Path, opts: &Opts) -
             namespace: ns.clone(),
         },
     };
-    let mut provider = shipped_config::fake_provider("ai", ai.base_url(), 4096);
-    provider.api_key = Some(Secret::new(API_KEY));
-    cfg.providers = [("ai".to_owned(), provider)].into();
-    for p in cfg.personalities.all.values_mut() {
-        p.provider = "ai".into();
-        p.model = "m".into();
+    if let Some(p) = cfg.providers.get_mut("ai") {
+        p.api_key = Some(Secret::new(API_KEY));
     }
-    cfg.tenants.named.clear();
-    cfg.tenants.rules.clear();
-    cfg.tenants.defaults.access = switchboard::config::Access::Open;
-    cfg.tenants.defaults.allowed_models.clear();
-    cfg.quotas = Quotas::default();
-    cfg.guest_quotas = Quotas::default();
-    cfg.users.clear();
-    cfg.admins.clear();
-    cfg.workers.concurrency = 4;
-    cfg.workers.coalesce = false;
-    cfg.workers.shutdown_grace = Duration::from_secs(1);
-    cfg.heartbeats.enabled = false;
-    cfg.platforms.telegram.clear();
     cfg.admin = switchboard::config::AdminConfig {
         listen: Some("127.0.0.1:0".parse().unwrap()),
         token: Some(Secret::new(ADMIN_TOKEN)),

@@ -2,6 +2,8 @@
 //! server, with a platform that records every reply and an observer that records every event in
 //! order.
 
+// The pipeline tests build their own platforms and limits.
+#[allow(dead_code)]
 #[path = "../common/shipped_config.rs"]
 mod shipped_config;
 

@@ -9,9 +9,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use switchboard::config::{
-    Config, EditedMessages, Quotas, Secret, Storage, TelegramBot, TelegramWebhook,
-};
+use switchboard::config::{Config, EditedMessages, Secret, Storage, TelegramBot, TelegramWebhook};
 use switchboard::services::Services;
 use switchboard::sim::ai_server::{FakeAi, FakeAiConfig};
 use switchboard::sim::telegram_api::{FakeTelegram, FakeTelegramConfig, Sent};
@@ -59,7 +57,7 @@ pub struct Instance {
 
 fn config(ai: &FakeAi, fake: &FakeTelegram, dir: &std::path::Path, opts: &Opts) -> Config {
     let webhook = opts.webhook;
-    let mut cfg = shipped_config::shipped();
+    let mut cfg = shipped_config::for_tests(ai.base_url());
     cfg.storage = match &opts.redis {
         None => Storage::Embedded {
             data_dir: dir.to_path_buf(),
@@ -71,26 +69,6 @@ fn config(ai: &FakeAi, fake: &FakeTelegram, dir: &std::path::Path, opts: &Opts) 
             namespace: ns.clone(),
         },
     };
-    let provider = shipped_config::fake_provider("ai", ai.base_url(), 4096);
-    cfg.providers = [("ai".to_owned(), provider)].into();
-    for p in cfg.personalities.all.values_mut() {
-        p.provider = "ai".into();
-        p.model = "m".into();
-    }
-    // Every chat its own automatic tenant, open, without limits.
-    cfg.tenants.named.clear();
-    cfg.tenants.rules.clear();
-    cfg.tenants.defaults.access = switchboard::config::Access::Open;
-    cfg.tenants.defaults.allowed_models.clear();
-    cfg.quotas = Quotas::default();
-    cfg.guest_quotas = Quotas::default();
-    cfg.users.clear();
-    cfg.admins.clear();
-    cfg.workers.concurrency = 4;
-    cfg.workers.coalesce = false;
-    cfg.workers.shutdown_grace = Duration::from_secs(1);
-    cfg.heartbeats.enabled = false;
-    cfg.platforms.discord = None;
     cfg.platforms.telegram = vec![TelegramBot {
         name: "tg".into(),
         token: Some(Secret::new(TOKEN)),
