@@ -69,15 +69,17 @@ fn first_status(t: &Tenant) -> UserStatus {
     }
 }
 
-pub async fn handle(svc: &Arc<Services>, mut m: Inbound) -> Result<Handled, IngressError> {
-    crate::spoken::recall(svc, &mut m).await;
+/// Where a message goes (a command, a chat with a personality, or nowhere), as [`handle`] will
+/// route it. Adapters ask first when taking a message in costs something (downloading its files).
+pub async fn route_of(svc: &Arc<Services>, m: &mut Inbound) -> Result<Route, IngressError> {
+    crate::spoken::recall(svc, m).await;
     let cfg = svc.config();
-    let tenant = tenant_for(&cfg, &m);
+    let tenant = tenant_for(&cfg, m);
     let user = UserKey::new(&tenant.name, m.user_key());
     let (user_choice, activated) = if m.place.is_dm {
         (svc.store.setting(&user, "personality").await?, None)
     } else {
-        let place = place_key(&m);
+        let place = place_key(m);
         (
             None,
             svc.store.channel_personality(&tenant.name, &place).await?,
@@ -89,9 +91,16 @@ pub async fn handle(svc: &Arc<Services>, mut m: Inbound) -> Result<Handled, Ingr
         user_choice: user_choice.as_deref(),
         tenant_default: tenant.default_personality.as_deref(),
         channel_personality: activated.as_deref(),
-        answer_edits: answers_edits(&cfg, &m),
+        answer_edits: answers_edits(&cfg, m),
     };
-    let route = route(&m, &ctx);
+    Ok(route(m, &ctx))
+}
+
+pub async fn handle(svc: &Arc<Services>, mut m: Inbound) -> Result<Handled, IngressError> {
+    let route = route_of(svc, &mut m).await?;
+    let cfg = svc.config();
+    let tenant = tenant_for(&cfg, &m);
+    let user = UserKey::new(&tenant.name, m.user_key());
     if let Route::Ignore(why) = &route {
         return Ok(Handled::Ignored(why.clone()));
     }

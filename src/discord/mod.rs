@@ -7,6 +7,7 @@
 
 pub mod channels;
 pub mod deliver;
+pub mod documents;
 pub mod notice;
 pub mod pools;
 pub mod receive;

@@ -116,6 +116,22 @@ impl Handler {
             m.author.moderator =
                 Self::roles(ctx, g).is_some_and(|r| r.moderates(author.id, &roles));
         }
+        // Files are fetched only for messages the bot answers (a photo posted among members
+        // is none of its business).
+        let addressed = !m.attachments.is_empty()
+            && matches!(
+                ingress::route_of(&self.svc, &mut m.clone()).await,
+                Ok(crate::router::Route::Chat { .. })
+            );
+        if !addressed {
+            m.attachments.clear();
+        } else if let Some(why) = super::documents::read(&self.rest, &mut m).await {
+            self.tell(&m, &why).await;
+            m.attachments.retain(|a| a.text.is_some());
+            if m.text.trim().is_empty() && m.attachments.is_empty() {
+                return Received::Ignored("unsupported_file");
+            }
+        }
         // The gateway never sends a message twice: while storage or the queue is unreachable,
         // try again for a while before giving up on it.
         let mut wait = Duration::from_millis(250);
@@ -133,6 +149,30 @@ impl Handler {
             }
         }
         Received::Failed
+    }
+}
+
+impl Handler {
+    /// Replies as the bot to `m` (about a file it could not read).
+    async fn tell(&self, m: &switchboard_platforms::Inbound, text: &str) {
+        let out = switchboard_platforms::Outbound {
+            target: switchboard_platforms::Target {
+                platform: m.platform,
+                bot: m.bot.clone(),
+                place: m.place.clone(),
+            },
+            persona: None,
+            text: text.to_owned(),
+            reply_to: (!m.place.is_dm).then(|| m.message_id.clone()),
+            job_id: format!("{}:file", m.job_id()),
+            mention_user: Some(m.author.id.clone()),
+            private: false,
+            file: None,
+        };
+        use switchboard_platforms::Deliver;
+        if let Err(e) = self.deliver.deliver(&out).await {
+            tracing::info!(error = %e, "could not answer about an unreadable file");
+        }
     }
 }
 

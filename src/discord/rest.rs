@@ -124,6 +124,23 @@ impl Rest {
         }
     }
 
+    /// The host of the configured `api_base` (a proxy or a test fake), if one is set.
+    pub fn api_host(&self) -> Option<&str> {
+        let rest = self.api.split_once("://")?.1;
+        let host = rest.split(['/', ':']).next()?;
+        (host != "discord.com").then_some(host)
+    }
+
+    /// Downloads a file of at most `max` bytes (no authorization: attachment URLs are public).
+    pub async fn download(&self, url: &str, max: u64) -> Option<Vec<u8>> {
+        let resp = self.http.get(url).send().await.ok()?;
+        if !resp.status().is_success() || resp.content_length().is_some_and(|n| n > max) {
+            return None;
+        }
+        let bytes = resp.bytes().await.ok()?;
+        (bytes.len() as u64 <= max).then(|| bytes.to_vec())
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.api)
     }

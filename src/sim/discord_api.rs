@@ -137,16 +137,17 @@ impl FakeDiscord {
         let id = st.next_id();
         let author = st.user(m.author);
         let reply = m.reply_to.and_then(|r| st.messages.get(&r).cloned());
-        let attachments: Vec<Value> = m
-            .attachments
-            .iter()
-            .enumerate()
-            .map(|(i, (name, bytes, ctype))| {
-                json!({"id": (id + i as u64 + 1).to_string(), "filename": name, "size": bytes.len(),
-                       "content_type": ctype, "url": format!("https://cdn.example.test/{id}/{name}"),
-                       "proxy_url": ""})
-            })
-            .collect();
+        let base = format!("http://{}", self.addr);
+        let mut attachments = Vec::new();
+        for (i, (name, bytes, ctype)) in m.attachments.iter().enumerate() {
+            let aid = id + i as u64 + 1;
+            st.files.insert(aid, bytes.clone());
+            attachments.push(json!({
+                "id": aid.to_string(), "filename": name, "size": bytes.len(),
+                "content_type": ctype, "url": format!("{base}/attachments/{aid}/{name}"),
+                "proxy_url": "",
+            }));
+        }
         let msg = payloads::message(MessageParts {
             id,
             channel: m.channel,

@@ -395,3 +395,66 @@ async fn a_burst_of_messages_from_one_member_gets_one_answer_each() {
     assert_eq!(dc.ai.requests().len(), 8);
     dc.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_documents_are_read_and_other_files_get_a_clear_reply() {
+    let dc = start(Opts::default()).await;
+    let with = |content: &str, files: Vec<(String, Vec<u8>, String)>| UserMessage {
+        guild: Some(GUILD),
+        channel: CH,
+        author: ALICE,
+        content: content.into(),
+        reply_to: None,
+        roles: vec![],
+        attachments: files,
+    };
+    dc.fake.user_message(with(
+        "@Aria what do you think of my plan?",
+        vec![(
+            "plan.md".into(),
+            "# Plan\n- water the ferns 🌿".as_bytes().to_vec(),
+            "text/markdown".into(),
+        )],
+    ));
+    let p = dc.posted(1, 10).await[0].clone();
+    assert_eq!(p.username, "Aria");
+    let conv = switchboard::store::ConversationKey {
+        tenant: format!("discord:guild:{GUILD}"),
+        place: CH.to_string(),
+        user: format!("discord:{ALICE}"),
+        personality: "Aria".into(),
+    };
+    let history = dc.svc.store.history(&conv, 10).await.unwrap();
+    assert!(history[0].text.contains("what do you think of my plan?"));
+    assert!(
+        history[0].text.contains("water the ferns 🌿"),
+        "{}",
+        history[0].text
+    );
+    // A photo posted among members is none of the bot's business; one sent to it gets told.
+    let png = || {
+        vec![(
+            "photo.png".to_owned(),
+            vec![0x89, b'P', b'N', b'G'],
+            "image/png".to_owned(),
+        )]
+    };
+    dc.fake.user_message(with("", png()));
+    let dm = dc.fake.dm_channel(ALICE);
+    dc.fake.user_message(UserMessage {
+        guild: None,
+        channel: dm,
+        ..with("", png())
+    });
+    let told = dc.posted(2, 10).await[1].clone();
+    assert_eq!(told.channel_id, dm);
+    assert!(told.webhook_id.is_none());
+    assert!(told.content.contains(".txt"), "{}", told.content);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        dc.ai.requests().len(),
+        1,
+        "an image alone asks the AI nothing"
+    );
+    dc.stop().await;
+}

@@ -111,6 +111,18 @@ pub async fn handle(
         tokio::time::sleep(latency).await;
     }
     let path = uri.path().to_owned();
+    // The CDN: attachment files, no authorization (Discord's URLs are signed; these are not).
+    if let Some(id) = path
+        .strip_prefix("/attachments/")
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|id| id.parse::<u64>().ok())
+    {
+        let file = shared.state().files.get(&id).cloned();
+        return match file {
+            Some(bytes) => (StatusCode::OK, bytes).into_response(),
+            None => StatusCode::NOT_FOUND.into_response(),
+        };
+    }
     let reply = {
         let mut st = shared.state();
         let req = Req {

@@ -60,6 +60,8 @@ pub struct State {
     pub connections: usize,
     pub conns: Vec<Conn>,
     pub commands: Value,
+    /// Attachment id to its bytes (served like Discord's CDN).
+    pub files: HashMap<u64, Vec<u8>>,
 }
 
 impl State {
@@ -94,6 +96,7 @@ impl State {
             connections: 0,
             conns: vec![],
             commands: Value::Array(vec![]),
+            files: HashMap::new(),
         }
     }
 
