@@ -56,6 +56,19 @@ impl Receiver {
             Normalized::Message(m) => m,
             Normalized::Ignored(why) => return Received::Ignored(why.as_str()),
         };
+        // Files are fetched only for messages the bot answers (a document shared in a group is
+        // none of its business unless it is addressed to the bot).
+        let addressed = !m.attachments.is_empty()
+            && matches!(
+                ingress::route_of(&self.svc, &mut m.clone()).await,
+                Ok(crate::router::Route::Chat { .. })
+            );
+        if !addressed {
+            m.attachments.clear();
+            if m.text.trim().is_empty() {
+                return Received::Ignored("not_addressed");
+            }
+        }
         let unsupported = self.read_documents(&mut m).await;
         if let Some(why) = unsupported {
             self.tell(&m, &why).await;

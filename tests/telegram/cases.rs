@@ -210,6 +210,14 @@ async fn text_documents_are_read_and_others_get_a_clear_reply() {
         history[0].text
     );
 
+    // A file shared in a group without addressing the bot is none of its business.
+    let group = TgChat::supergroup(-100_777, "Book club");
+    tg.fake.push(Incoming::document(
+        &group,
+        &a,
+        "minutes.pdf",
+        b"%PDF-1.4".to_vec(),
+    ));
     tg.fake.push(Incoming::document(
         &chat,
         &a,
@@ -217,6 +225,7 @@ async fn text_documents_are_read_and_others_get_a_clear_reply() {
         vec![0x89, b'P', b'N', b'G'],
     ));
     let sent = tg.sends(2, 10).await;
+    assert_eq!(sent[1].chat_id, 42, "only the private chat is answered");
     assert!(sent[1].body().contains(".txt"), "{}", sent[1].body());
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(
