@@ -315,8 +315,12 @@ pub async fn coalescing_answers_waiting_messages_once(mode: Mode) {
     let mut cfg = config(&fake, &place);
     cfg.workers.coalesce = true;
     let h = start(cfg).await;
-    for (n, t) in ["first", "second", "third"].iter().enumerate() {
-        h.say("acme", "quick", n, t).await;
+    h.say("acme", "quick", 0, "first").await;
+    // The first is with the AI (300 ms) before the others arrive, however busy the machine.
+    h.until(10, "the first at the AI", |_| fake.request_count() == 1)
+        .await;
+    for (n, t) in ["second", "third"].iter().enumerate() {
+        h.say("acme", "quick", n + 1, t).await;
     }
     h.until(10, "all three settled", |h| h.answered("quick") == 3)
         .await;
